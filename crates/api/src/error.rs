@@ -1,0 +1,114 @@
+//! The one place where errors become HTTP responses. Bodies use the three DRF shapes of spec
+//! §1.4; internal errors are logged and answered as a bare 500 with no detail.
+
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use serde_json::json;
+use verity_domain::{Error as DomainError, FieldErrors};
+
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    #[error(transparent)]
+    Domain(#[from] DomainError),
+    /// No credentials at all (403, as Didit answers).
+    #[error("authentication credentials were not provided")]
+    NotAuthenticated,
+    /// Credentials that do not authenticate: unknown, revoked or expired (401).
+    #[error("incorrect authentication credentials")]
+    AuthenticationFailed,
+    #[error("malformed JSON: {0}")]
+    MalformedJson(String),
+    #[error("request body too large")]
+    PayloadTooLarge { limit: usize },
+    #[error("rate limited")]
+    RateLimited {
+        limit: u32,
+        retry_after_seconds: u64,
+        reset_epoch_seconds: u64,
+    },
+    #[error("method not allowed")]
+    MethodNotAllowed(String),
+    #[error(transparent)]
+    Internal(#[from] anyhow::Error),
+}
+
+impl From<verity_store::Error> for ApiError {
+    fn from(error: verity_store::Error) -> Self {
+        match error {
+            verity_store::Error::Domain(domain) => ApiError::Domain(domain),
+            verity_store::Error::Internal(internal) => ApiError::Internal(internal),
+        }
+    }
+}
+
+impl From<FieldErrors> for ApiError {
+    fn from(errors: FieldErrors) -> Self {
+        ApiError::Domain(DomainError::Invalid(errors))
+    }
+}
+
+pub fn not_found() -> ApiError {
+    ApiError::Domain(DomainError::NotFound)
+}
+
+fn detail(status: StatusCode, text: impl Into<String>) -> Response {
+    (status, axum::Json(json!({"detail": text.into()}))).into_response()
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        match self {
+            ApiError::Domain(DomainError::Invalid(errors)) => {
+                (StatusCode::BAD_REQUEST, axum::Json(errors.to_json())).into_response()
+            }
+            ApiError::Domain(DomainError::InvalidList(messages)) => {
+                (StatusCode::BAD_REQUEST, axum::Json(messages)).into_response()
+            }
+            ApiError::Domain(DomainError::Rule(text)) => detail(StatusCode::BAD_REQUEST, text),
+            ApiError::Domain(DomainError::NotFound) => detail(StatusCode::NOT_FOUND, "Not found."),
+            ApiError::Domain(DomainError::Forbidden(text)) => detail(StatusCode::FORBIDDEN, text),
+            ApiError::NotAuthenticated => detail(
+                StatusCode::FORBIDDEN,
+                "Authentication credentials were not provided.",
+            ),
+            ApiError::AuthenticationFailed => detail(
+                StatusCode::UNAUTHORIZED,
+                "Incorrect authentication credentials.",
+            ),
+            ApiError::MalformedJson(message) => detail(
+                StatusCode::BAD_REQUEST,
+                format!("JSON parse error - {message}"),
+            ),
+            ApiError::PayloadTooLarge { limit } => detail(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                format!("Request body is too large: the limit is {limit} bytes."),
+            ),
+            ApiError::MethodNotAllowed(method) => detail(
+                StatusCode::METHOD_NOT_ALLOWED,
+                format!("Method \"{method}\" not allowed."),
+            ),
+            ApiError::RateLimited {
+                limit,
+                retry_after_seconds,
+                reset_epoch_seconds,
+            } => {
+                let mut response = detail(
+                    StatusCode::TOO_MANY_REQUESTS,
+                    format!(
+                        "Request was throttled. Expected available in {retry_after_seconds} seconds."
+                    ),
+                );
+                let headers = response.headers_mut();
+                headers.insert(header::RETRY_AFTER, HeaderValue::from(retry_after_seconds));
+                headers.insert("x-ratelimit-limit", HeaderValue::from(limit));
+                headers.insert("x-ratelimit-remaining", HeaderValue::from(0u32));
+                headers.insert("x-ratelimit-reset", HeaderValue::from(reset_epoch_seconds));
+                response
+            }
+            ApiError::Internal(error) => {
+                tracing::error!(error = %format!("{error:#}"), "internal error");
+                StatusCode::INTERNAL_SERVER_ERROR.into_response()
+            }
+        }
+    }
+}

@@ -1,0 +1,204 @@
+//! Request extractors. [`Tenant`] is how handlers learn who is calling: it authenticates the API
+//! key, applies the rate limits, and hands over the caller's application, by which every store
+//! lookup is scoped. [`JsonObject`] reads a JSON body with DRF-shaped errors.
+
+use crate::error::ApiError;
+use crate::ratelimit::Scope;
+use crate::state::AppState;
+use axum::body::Bytes;
+use axum::extract::{FromRequest, FromRequestParts, MatchedPath, Request};
+use axum::http::request::Parts;
+use axum::http::StatusCode;
+use serde_json::{Map, Value};
+use verity_domain::fields::FieldErrors;
+use verity_domain::ids::ApiKeyId;
+use verity_store::Application;
+
+/// The authenticated caller.
+#[derive(Debug, Clone)]
+pub struct Tenant {
+    pub key_id: ApiKeyId,
+    pub app: Application,
+}
+
+impl FromRequestParts<AppState> for Tenant {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let key = parts
+            .headers
+            .get("x-api-key")
+            .and_then(|value| value.to_str().ok())
+            .map(str::trim)
+            .filter(|key| !key.is_empty())
+            .ok_or(ApiError::NotAuthenticated)?;
+        let auth = state
+            .authenticate(key)
+            .await?
+            .ok_or(ApiError::AuthenticationFailed)?;
+        let route = parts
+            .extensions
+            .get::<MatchedPath>()
+            .map(|p| p.as_str().to_owned())
+            .unwrap_or_else(|| parts.uri.path().to_owned());
+        state
+            .limiter
+            .check(auth.key_id, &Scope::for_request(&parts.method, &route))?;
+        Ok(Tenant {
+            key_id: auth.key_id,
+            app: auth.application,
+        })
+    }
+}
+
+/// A JSON object body. An empty body counts as `{}` (DRF does the same), so required-field
+/// errors rather than parse errors tell the caller what is missing.
+pub struct JsonObject(pub Map<String, Value>);
+
+impl<S: Send + Sync> FromRequest<S> for JsonObject {
+    type Rejection = ApiError;
+
+    async fn from_request(request: Request, state: &S) -> Result<Self, ApiError> {
+        let limit = request
+            .extensions()
+            .get::<BodyLimit>()
+            .map_or(usize::MAX, |l| l.0);
+        let bytes = Bytes::from_request(request, state)
+            .await
+            .map_err(|rejection| {
+                if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+                    ApiError::PayloadTooLarge { limit }
+                } else {
+                    ApiError::MalformedJson(rejection.body_text())
+                }
+            })?;
+        if bytes.iter().all(u8::is_ascii_whitespace) {
+            return Ok(JsonObject(Map::new()));
+        }
+        match serde_json::from_slice::<Value>(&bytes) {
+            Ok(Value::Object(object)) => Ok(JsonObject(object)),
+            Ok(other) => Err(FieldErrors::single(
+                "non_field_errors",
+                format!(
+                    "Invalid data. Expected a dictionary, but got {}.",
+                    json_type(&other)
+                ),
+            )
+            .into()),
+            Err(error) => Err(ApiError::MalformedJson(error.to_string())),
+        }
+    }
+}
+
+fn json_type(value: &Value) -> &'static str {
+    match value {
+        Value::Null => "null",
+        Value::Bool(_) => "bool",
+        Value::Number(_) => "number",
+        Value::String(_) => "str",
+        Value::Array(_) => "list",
+        Value::Object(_) => "dict",
+    }
+}
+
+/// The configured body limit, made visible to extractors so 413 bodies can state it.
+#[derive(Debug, Clone, Copy)]
+pub struct BodyLimit(pub usize);
+
+/// Query parameters as an ordered list of pairs (repeated keys kept).
+pub struct QueryPairs(pub Vec<(String, String)>);
+
+impl QueryPairs {
+    pub fn from_uri(uri: &axum::http::Uri) -> Self {
+        QueryPairs(
+            url::form_urlencoded::parse(uri.query().unwrap_or("").as_bytes())
+                .into_owned()
+                .collect(),
+        )
+    }
+
+    pub fn get(&self, key: &str) -> Option<&str> {
+        self.0
+            .iter()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v.as_str())
+            .filter(|v| !v.is_empty())
+    }
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for QueryPairs {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, ApiError> {
+        Ok(QueryPairs::from_uri(&parts.uri))
+    }
+}
+
+/// LimitOffset pagination (spec §9.2).
+#[derive(Debug, Clone, Copy)]
+pub struct Page {
+    pub limit: i64,
+    pub offset: i64,
+}
+
+impl Page {
+    pub const DEFAULT_LIMIT: i64 = 20;
+    pub const MAX_LIMIT: i64 = 200;
+
+    /// Reads `limit` (alias `page_size`) and `offset`.
+    pub fn from_query(query: &QueryPairs) -> Result<Self, ApiError> {
+        let mut errors = FieldErrors::new();
+        let mut read = |key: &str, default: i64, min: i64| -> i64 {
+            match query.get(key) {
+                None => default,
+                Some(text) => match text.parse::<i64>() {
+                    Ok(n) if n >= min => n,
+                    _ => {
+                        errors.add(key, "A valid integer is required.");
+                        default
+                    }
+                },
+            }
+        };
+        let limit = match query.get("limit") {
+            Some(_) => read("limit", Self::DEFAULT_LIMIT, 1),
+            None => read("page_size", Self::DEFAULT_LIMIT, 1),
+        };
+        let offset = read("offset", 0, 0);
+        let page = Page {
+            limit: limit.min(Self::MAX_LIMIT),
+            offset,
+        };
+        Ok(errors.into_result(page)?)
+    }
+
+    /// `{count, next, previous, results}` with absolute `next`/`previous` links.
+    pub fn envelope(
+        &self,
+        count: i64,
+        results: Vec<Value>,
+        base: &str,
+        path: &str,
+        query: &QueryPairs,
+    ) -> Value {
+        let link = |offset: i64| {
+            let mut pairs: Vec<(String, String)> = query
+                .0
+                .iter()
+                .filter(|(k, _)| k != "offset" && k != "limit" && k != "page_size")
+                .cloned()
+                .collect();
+            pairs.push(("limit".into(), self.limit.to_string()));
+            if offset > 0 {
+                pairs.push(("offset".into(), offset.to_string()));
+            }
+            let encoded = url::form_urlencoded::Serializer::new(String::new())
+                .extend_pairs(pairs)
+                .finish();
+            format!("{base}{path}?{encoded}")
+        };
+        let next = (self.offset + self.limit < count).then(|| link(self.offset + self.limit));
+        let previous = (self.offset > 0).then(|| link((self.offset - self.limit).max(0)));
+        serde_json::json!({"count": count, "next": next, "previous": previous, "results": results})
+    }
+}

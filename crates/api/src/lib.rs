@@ -1,0 +1,94 @@
+//! Verity's HTTP layer: the Didit-compatible API on axum. Handlers are thin: they take a
+//! [`extract::Tenant`] (authenticated, rate-limited, scoped to one application), parse input with
+//! the domain's parsers, call the store, and shape JSON. Errors become responses in one place,
+//! [`error::ApiError`].
+
+pub mod error;
+pub mod extract;
+mod openapi;
+pub mod ratelimit;
+mod routes;
+mod state;
+mod views;
+
+pub use ratelimit::RateLimits;
+pub use state::{ApiConfig, AppState};
+
+use axum::extract::{DefaultBodyLimit, MatchedPath, Request};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::{Extension, Json, Router};
+use error::ApiError;
+use routes::{sessions, system, workflows};
+use std::sync::Arc;
+use tower_http::catch_panic::CatchPanicLayer;
+use utoipa::OpenApi;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+/// Builds the whole HTTP application.
+pub fn router(state: AppState) -> Router {
+    let limit = state.config.max_body_bytes;
+    let (router, document) = OpenApiRouter::<AppState>::with_openapi(openapi::ApiDoc::openapi())
+        .routes(routes!(system::healthcheck))
+        .routes(routes!(sessions::create_session))
+        .routes(routes!(sessions::get_session))
+        .routes(routes!(sessions::get_decision))
+        .routes(routes!(sessions::list_sessions))
+        .routes(routes!(sessions::update_status))
+        .routes(routes!(sessions::delete_session))
+        .routes(routes!(sessions::delete_sessions))
+        .routes(routes!(sessions::list_reviews, sessions::add_review))
+        .routes(routes!(sessions::list_events))
+        .routes(routes!(
+            workflows::list_workflows,
+            workflows::create_workflow
+        ))
+        .routes(routes!(
+            workflows::get_workflow,
+            workflows::update_workflow,
+            workflows::delete_workflow
+        ))
+        .split_for_parts();
+    let document = Arc::new(document);
+    router
+        // Spec §2: the list is also called without its trailing slash.
+        .route("/v3/sessions", get(sessions::list_sessions))
+        .route(
+            "/openapi.json",
+            get(move || async move { Json(document.as_ref().clone()) }),
+        )
+        .fallback(|| async { error::not_found() })
+        .method_not_allowed_fallback(|request: Request| async move {
+            ApiError::MethodNotAllowed(request.method().to_string())
+        })
+        .layer(axum::middleware::from_fn(log_request))
+        .layer(DefaultBodyLimit::max(limit))
+        .layer(Extension(extract::BodyLimit(limit)))
+        .layer(CatchPanicLayer::custom(|_panic| {
+            ApiError::Internal(anyhow::anyhow!("handler panicked")).into_response()
+        }))
+        .with_state(state)
+}
+
+/// Logs method, route template, status and latency. Never the concrete path or query: they can
+/// carry identifiers such as `vendor_data`.
+async fn log_request(request: Request, next: Next) -> Response {
+    let started = std::time::Instant::now();
+    let method = request.method().clone();
+    let route = request
+        .extensions()
+        .get::<MatchedPath>()
+        .map(|p| p.as_str().to_owned())
+        .unwrap_or_else(|| "<unmatched>".to_owned());
+    let response = next.run(request).await;
+    tracing::debug!(
+        %method,
+        route,
+        status = response.status().as_u16(),
+        micros = started.elapsed().as_micros() as u64,
+        "request"
+    );
+    response
+}

@@ -1,0 +1,231 @@
+//! Per-API-key rate limits with the scopes of spec §9.1, as sliding-window counters (the
+//! previous fixed window's count, weighted by how much of it still overlaps the sliding window,
+//! plus the current window's count). Limits are per server process.
+
+use crate::error::ApiError;
+use axum::http::Method;
+use dashmap::DashMap;
+use serde::{Deserialize, Serialize};
+use std::time::{SystemTime, UNIX_EPOCH};
+use verity_domain::ids::ApiKeyId;
+
+/// Requests per window for each scope; `enabled = false` turns limiting off (benchmarks).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(default)]
+pub struct RateLimits {
+    pub enabled: bool,
+    pub window_seconds: u64,
+    pub generic_get: u32,
+    pub generic_write: u32,
+    pub session_create: u32,
+    pub decision: u32,
+    pub pdf: u32,
+}
+
+impl Default for RateLimits {
+    fn default() -> Self {
+        Self {
+            enabled: true,
+            window_seconds: 60,
+            generic_get: 600,
+            generic_write: 300,
+            session_create: 600,
+            decision: 100,
+            pdf: 50,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Scope {
+    GenericGet,
+    GenericWrite,
+    SessionCreate,
+    Decision,
+    Pdf,
+}
+
+impl Scope {
+    /// The scopes a request counts against, generic first (spec §9.1: scopes are cumulative).
+    pub fn for_request(method: &Method, route: &str) -> Vec<Scope> {
+        let mut scopes = vec![if method == Method::GET || method == Method::HEAD {
+            Scope::GenericGet
+        } else {
+            Scope::GenericWrite
+        }];
+        if method == Method::POST && matches!(route, "/v3/session/" | "/v2/session/") {
+            scopes.push(Scope::SessionCreate);
+        }
+        if route.starts_with("/v1/session/") || route.starts_with("/v2/session/") {
+            if route.ends_with("/decision/") {
+                scopes.push(Scope::Decision);
+            }
+        }
+        if route.contains("/generate-pdf") {
+            scopes.push(Scope::Pdf);
+        }
+        scopes
+    }
+
+    fn limit(self, limits: &RateLimits) -> u32 {
+        match self {
+            Scope::GenericGet => limits.generic_get,
+            Scope::GenericWrite => limits.generic_write,
+            Scope::SessionCreate => limits.session_create,
+            Scope::Decision => limits.decision,
+            Scope::Pdf => limits.pdf,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, Default)]
+struct Window {
+    index: u64,
+    current: u32,
+    previous: u32,
+}
+
+pub struct RateLimiter {
+    limits: RateLimits,
+    windows: DashMap<(ApiKeyId, Scope), Window>,
+}
+
+impl RateLimiter {
+    pub fn new(limits: RateLimits) -> Self {
+        Self {
+            limits,
+            windows: DashMap::new(),
+        }
+    }
+
+    /// Counts one request against every scope, refusing with the first scope that is exhausted
+    /// (a refused request is not counted).
+    pub fn check(&self, key: ApiKeyId, scopes: &[Scope]) -> Result<(), ApiError> {
+        if !self.limits.enabled {
+            return Ok(());
+        }
+        let now_ms = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map(|d| d.as_millis() as u64)
+            .unwrap_or(0);
+        self.check_at(key, scopes, now_ms)
+    }
+
+    fn check_at(&self, key: ApiKeyId, scopes: &[Scope], now_ms: u64) -> Result<(), ApiError> {
+        let window_ms = self.limits.window_seconds.max(1) * 1000;
+        let index = now_ms / window_ms;
+        let elapsed = (now_ms % window_ms) as f64 / window_ms as f64;
+        let mut entries = Vec::with_capacity(scopes.len());
+        for &scope in scopes {
+            let limit = scope.limit(&self.limits);
+            let mut entry = self.windows.entry((key, scope)).or_default();
+            let window = entry.value_mut();
+            if window.index != index {
+                window.previous = if window.index + 1 == index {
+                    window.current
+                } else {
+                    0
+                };
+                window.current = 0;
+                window.index = index;
+            }
+            let estimate = f64::from(window.previous) * (1.0 - elapsed) + f64::from(window.current);
+            if estimate + 1.0 > f64::from(limit) {
+                let retry_after_ms = window_ms - now_ms % window_ms;
+                return Err(ApiError::RateLimited {
+                    limit,
+                    retry_after_seconds: retry_after_ms.div_ceil(1000),
+                    reset_epoch_seconds: (index + 1) * window_ms / 1000,
+                });
+            }
+            drop(entry);
+            entries.push(scope);
+        }
+        for scope in entries {
+            if let Some(mut window) = self.windows.get_mut(&(key, scope)) {
+                window.current += 1;
+            }
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn limiter(generic_get: u32) -> RateLimiter {
+        RateLimiter::new(RateLimits {
+            generic_get,
+            ..RateLimits::default()
+        })
+    }
+
+    #[test]
+    fn scopes_follow_the_spec_table() {
+        use Scope::*;
+        assert_eq!(
+            Scope::for_request(&Method::GET, "/v3/session/{session_id}/decision/"),
+            [GenericGet]
+        );
+        assert_eq!(
+            Scope::for_request(&Method::POST, "/v3/session/"),
+            [GenericWrite, SessionCreate]
+        );
+        assert_eq!(
+            Scope::for_request(&Method::GET, "/v1/session/{id}/decision/"),
+            [GenericGet, Decision]
+        );
+        assert_eq!(
+            Scope::for_request(&Method::GET, "/v3/session/{id}/generate-pdf/"),
+            [GenericGet, Pdf]
+        );
+        assert_eq!(
+            Scope::for_request(&Method::PATCH, "/v3/session/{id}/update-status/"),
+            [GenericWrite]
+        );
+    }
+
+    #[test]
+    fn refuses_past_the_limit_then_recovers_as_the_window_slides() {
+        let limiter = limiter(3);
+        let key = ApiKeyId::random();
+        let t0 = 1_000_000 * 60_000;
+        for _ in 0..3 {
+            limiter.check_at(key, &[Scope::GenericGet], t0).unwrap();
+        }
+        let Err(ApiError::RateLimited {
+            limit,
+            retry_after_seconds,
+            ..
+        }) = limiter.check_at(key, &[Scope::GenericGet], t0 + 1000)
+        else {
+            panic!("expected 429");
+        };
+        assert_eq!(limit, 3);
+        assert_eq!(retry_after_seconds, 59);
+        // Half-way through the next window half of the previous count still weighs in.
+        assert!(limiter
+            .check_at(key, &[Scope::GenericGet], t0 + 60_000 + 1)
+            .is_err());
+        assert!(limiter
+            .check_at(key, &[Scope::GenericGet], t0 + 90_000)
+            .is_ok());
+        // Another key has its own budget.
+        assert!(limiter
+            .check_at(ApiKeyId::random(), &[Scope::GenericGet], t0 + 1000)
+            .is_ok());
+    }
+
+    #[test]
+    fn disabled_limits_never_refuse() {
+        let limiter = RateLimiter::new(RateLimits {
+            enabled: false,
+            generic_get: 0,
+            ..RateLimits::default()
+        });
+        assert!(limiter
+            .check(ApiKeyId::random(), &[Scope::GenericGet])
+            .is_ok());
+    }
+}

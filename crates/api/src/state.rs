@@ -1,0 +1,74 @@
+use crate::ratelimit::{RateLimiter, RateLimits};
+use dashmap::DashMap;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use verity_store::{AuthenticatedKey, Store};
+
+/// What the HTTP layer needs to know about its deployment.
+#[derive(Debug, Clone)]
+pub struct ApiConfig {
+    /// Base of every absolute URL the API emits (session links, pagination).
+    pub public_url: String,
+    pub max_body_bytes: usize,
+    pub rate_limits: RateLimits,
+    /// How long a successful API-key lookup is reused before the database is asked again.
+    pub key_cache_ttl: Duration,
+}
+
+#[derive(Clone)]
+pub struct AppState(Arc<Inner>);
+
+pub struct Inner {
+    pub store: Store,
+    pub config: ApiConfig,
+    pub limiter: RateLimiter,
+    key_cache: DashMap<String, (AuthenticatedKey, Instant)>,
+}
+
+impl std::ops::Deref for AppState {
+    type Target = Inner;
+    fn deref(&self) -> &Inner {
+        &self.0
+    }
+}
+
+impl AppState {
+    pub fn new(store: Store, config: ApiConfig) -> Self {
+        Self(Arc::new(Inner {
+            store,
+            limiter: RateLimiter::new(config.rate_limits.clone()),
+            config,
+            key_cache: DashMap::new(),
+        }))
+    }
+
+    pub fn public_url(&self) -> &str {
+        self.config.public_url.trim_end_matches('/')
+    }
+
+    /// Resolves an API key, caching hits for `key_cache_ttl` (keys are looked up on every request;
+    /// the cache is keyed by the key's digest, never the key). A rotated key stops working in this
+    /// process within the TTL.
+    pub async fn authenticate(
+        &self,
+        presented: &str,
+    ) -> Result<Option<AuthenticatedKey>, verity_store::Error> {
+        let cache_key = verity_store::credentials::digest(presented);
+        if let Some(entry) = self.key_cache.get(&cache_key) {
+            if entry.1.elapsed() < self.config.key_cache_ttl {
+                return Ok(Some(entry.0.clone()));
+            }
+        }
+        let found = self.store.authenticate_api_key(presented).await?;
+        match &found {
+            Some(auth) => {
+                self.key_cache
+                    .insert(cache_key, (auth.clone(), Instant::now()));
+            }
+            None => {
+                self.key_cache.remove(&cache_key);
+            }
+        }
+        Ok(found)
+    }
+}

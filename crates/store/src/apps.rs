@@ -1,0 +1,320 @@
+//! Organizations, applications (the tenants), their API keys and OAuth/webhook credentials, and
+//! the first-start bootstrap.
+
+use crate::credentials::{digest, digests_match, random_client_id, random_secret};
+use crate::error::{corrupt, not_found, Result};
+use crate::workflows::insert_workflow_version;
+use crate::Store;
+use sqlx::Row;
+use verity_domain::ids::{ApiKeyId, ApplicationId, OrganizationId, WorkflowId};
+use verity_domain::session::Environment;
+use verity_domain::workflow::WorkflowSettings;
+use verity_domain::Timestamp;
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Organization {
+    pub id: OrganizationId,
+    pub name: String,
+}
+
+/// An application as the request path sees it after authentication.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Application {
+    pub id: ApplicationId,
+    pub organization_id: OrganizationId,
+    pub name: String,
+    pub environment: Environment,
+    pub client_id: String,
+}
+
+/// The result of a successful API-key check.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AuthenticatedKey {
+    pub key_id: ApiKeyId,
+    pub application: Application,
+}
+
+/// Secrets minted for an application; shown once, never stored in the clear.
+#[derive(Debug, Clone)]
+pub struct IssuedCredentials {
+    pub api_key: String,
+    pub client_id: String,
+    pub client_secret: String,
+    pub webhook_secret: String,
+    pub default_workflow_id: WorkflowId,
+}
+
+/// A row of `verity app list`.
+#[derive(Debug, Clone)]
+pub struct ApplicationSummary {
+    pub application: Application,
+    pub organization_name: String,
+    pub active_keys: i64,
+    pub sessions: i64,
+    pub created_at: Timestamp,
+}
+
+const BOOTSTRAP_MARKER: &str = "bootstrapped_at";
+
+fn application_from_row(row: &sqlx::any::AnyRow) -> Result<Application> {
+    let id: String = row.try_get("id")?;
+    let org: String = row.try_get("organization_id")?;
+    let environment: String = row.try_get("environment")?;
+    Ok(Application {
+        id: ApplicationId::parse(&id).ok_or_else(|| corrupt("application id", &id))?,
+        organization_id: OrganizationId::parse(&org)
+            .ok_or_else(|| corrupt("organization id", &org))?,
+        name: row.try_get("name")?,
+        environment: Environment::parse(&environment)
+            .ok_or_else(|| corrupt("environment", &environment))?,
+        client_id: row.try_get("client_id")?,
+    })
+}
+
+impl Store {
+    /// Looks an API key up by its digest. Revoked keys do not authenticate.
+    pub async fn authenticate_api_key(&self, presented: &str) -> Result<Option<AuthenticatedKey>> {
+        let presented_digest = digest(presented);
+        let row = sqlx::query(
+            "SELECT k.id AS key_id, k.digest, a.id, a.organization_id, a.name, a.environment, a.client_id \
+             FROM api_keys k JOIN applications a ON a.id = k.application_id \
+             WHERE k.digest = $1 AND k.revoked_at IS NULL",
+        )
+        .bind(&presented_digest)
+        .fetch_optional(&self.db.read)
+        .await?;
+        let Some(row) = row else { return Ok(None) };
+        let stored: String = row.try_get("digest")?;
+        // The lookup already matched on the digest; the constant-time comparison keeps the check
+        // itself free of timing differences should the lookup ever become a prefix search.
+        if !digests_match(&stored, &presented_digest) {
+            return Ok(None);
+        }
+        let key_id: String = row.try_get("key_id")?;
+        Ok(Some(AuthenticatedKey {
+            key_id: ApiKeyId::parse(&key_id).ok_or_else(|| corrupt("api key id", &key_id))?,
+            application: application_from_row(&row)?,
+        }))
+    }
+
+    pub async fn organization(&self, id: OrganizationId) -> Result<Organization> {
+        let row = sqlx::query("SELECT id, name FROM organizations WHERE id = $1")
+            .bind(id.to_string())
+            .fetch_optional(&self.db.read)
+            .await?
+            .ok_or_else(not_found)?;
+        Ok(Organization {
+            id,
+            name: row.try_get("name")?,
+        })
+    }
+
+    pub async fn create_organization(&self, name: &str) -> Result<Organization> {
+        let org = Organization {
+            id: OrganizationId::random(),
+            name: name.to_owned(),
+        };
+        sqlx::query("INSERT INTO organizations (id, name, created_at) VALUES ($1, $2, $3)")
+            .bind(org.id.to_string())
+            .bind(&org.name)
+            .bind(Timestamp::now().micros())
+            .execute(&self.db.write)
+            .await?;
+        Ok(org)
+    }
+
+    /// Creates an application with fresh credentials and the four workflow templates; the first
+    /// template (KYC) becomes its default workflow.
+    pub async fn create_application(
+        &self,
+        organization_id: OrganizationId,
+        name: &str,
+        environment: Environment,
+    ) -> Result<(Application, IssuedCredentials)> {
+        let application = Application {
+            id: ApplicationId::random(),
+            organization_id,
+            name: name.to_owned(),
+            environment,
+            client_id: random_client_id(),
+        };
+        let client_secret = random_secret();
+        let webhook_secret = random_secret();
+        let api_key = random_secret();
+        let now = Timestamp::now().micros();
+        let mut tx = self.db.write.begin().await?;
+        sqlx::query(
+            "INSERT INTO applications (id, organization_id, name, environment, client_id, \
+             client_secret_digest, webhook_secret_sealed, session_counter, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, 0, $8)",
+        )
+        .bind(application.id.to_string())
+        .bind(organization_id.to_string())
+        .bind(name)
+        .bind(environment.as_str())
+        .bind(&application.client_id)
+        .bind(digest(&client_secret))
+        .bind(self.sealer.seal(webhook_secret.as_bytes()))
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
+        insert_api_key(&mut tx, application.id, "default", &api_key).await?;
+        let mut default_workflow_id = None;
+        // Newest first is the list order, so the default (first) template gets the latest time.
+        for (age, settings) in WorkflowSettings::templates().iter().enumerate() {
+            let workflow_id = WorkflowId::random();
+            insert_workflow_version(
+                &mut tx,
+                application.id,
+                workflow_id,
+                1,
+                settings,
+                now - age as i64,
+            )
+            .await?;
+            default_workflow_id.get_or_insert(workflow_id);
+        }
+        let default_workflow_id = default_workflow_id.expect("templates are not empty");
+        sqlx::query("UPDATE applications SET default_workflow_id = $1 WHERE id = $2")
+            .bind(default_workflow_id.to_string())
+            .bind(application.id.to_string())
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        let credentials = IssuedCredentials {
+            api_key,
+            client_id: application.client_id.clone(),
+            client_secret,
+            webhook_secret,
+            default_workflow_id,
+        };
+        Ok((application, credentials))
+    }
+
+    /// On the very first start, creates an organization with a live and a sandbox application.
+    /// Returns `None` when the database was already initialised (also by a concurrent process:
+    /// the marker row's primary key decides who bootstraps).
+    pub async fn bootstrap_if_empty(
+        &self,
+    ) -> Result<Option<(Organization, Vec<(Application, IssuedCredentials)>)>> {
+        let claimed = sqlx::query(
+            "INSERT INTO server_state (state_key, state_value) VALUES ($1, $2) ON CONFLICT (state_key) DO NOTHING",
+        )
+        .bind(BOOTSTRAP_MARKER)
+        .bind(Timestamp::now().to_iso())
+        .execute(&self.db.write)
+        .await?
+        .rows_affected();
+        if claimed == 0 {
+            return Ok(None);
+        }
+        let org = self.create_organization("Default Organization").await?;
+        let live = self
+            .create_application(org.id, "Live application", Environment::Live)
+            .await?;
+        let sandbox = self
+            .create_application(org.id, "Sandbox application", Environment::Sandbox)
+            .await?;
+        Ok(Some((org, vec![live, sandbox])))
+    }
+
+    pub async fn list_applications(&self) -> Result<Vec<ApplicationSummary>> {
+        let rows = sqlx::query(
+            "SELECT a.id, a.organization_id, a.name, a.environment, a.client_id, a.created_at, \
+             o.name AS organization_name, \
+             (SELECT COUNT(*) FROM api_keys k WHERE k.application_id = a.id AND k.revoked_at IS NULL) AS active_keys, \
+             (SELECT COUNT(*) FROM sessions s WHERE s.application_id = a.id) AS sessions \
+             FROM applications a JOIN organizations o ON o.id = a.organization_id ORDER BY a.created_at",
+        )
+        .fetch_all(&self.db.read)
+        .await?;
+        rows.iter()
+            .map(|row| {
+                Ok(ApplicationSummary {
+                    application: application_from_row(row)?,
+                    organization_name: row.try_get("organization_name")?,
+                    active_keys: row.try_get("active_keys")?,
+                    sessions: row.try_get("sessions")?,
+                    created_at: Timestamp::from_micros(row.try_get("created_at")?),
+                })
+            })
+            .collect()
+    }
+
+    pub async fn application(&self, id: ApplicationId) -> Result<Application> {
+        let row = sqlx::query(
+            "SELECT id, organization_id, name, environment, client_id FROM applications WHERE id = $1",
+        )
+        .bind(id.to_string())
+        .fetch_optional(&self.db.read)
+        .await?
+        .ok_or_else(not_found)?;
+        application_from_row(&row)
+    }
+
+    /// Revokes every active key of the application and issues a new one (shown once).
+    pub async fn rotate_api_key(&self, application_id: ApplicationId) -> Result<String> {
+        self.application(application_id).await?;
+        let api_key = random_secret();
+        let mut tx = self.db.write.begin().await?;
+        sqlx::query(
+            "UPDATE api_keys SET revoked_at = $1 WHERE application_id = $2 AND revoked_at IS NULL",
+        )
+        .bind(Timestamp::now().micros())
+        .bind(application_id.to_string())
+        .execute(&mut *tx)
+        .await?;
+        insert_api_key(&mut tx, application_id, "rotated", &api_key).await?;
+        tx.commit().await?;
+        Ok(api_key)
+    }
+
+    /// The webhook signing secret of an application, unsealed.
+    pub async fn webhook_secret(&self, application_id: ApplicationId) -> Result<String> {
+        let sealed: String =
+            sqlx::query_scalar("SELECT webhook_secret_sealed FROM applications WHERE id = $1")
+                .bind(application_id.to_string())
+                .fetch_optional(&self.db.read)
+                .await?
+                .ok_or_else(not_found)?;
+        let bytes = self.sealer.open(&sealed)?;
+        Ok(String::from_utf8(bytes).map_err(anyhow::Error::from)?)
+    }
+}
+
+async fn insert_api_key(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    application_id: ApplicationId,
+    name: &str,
+    api_key: &str,
+) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO api_keys (id, application_id, name, prefix, digest, created_at) VALUES ($1, $2, $3, $4, $5, $6)",
+    )
+    .bind(ApiKeyId::random().to_string())
+    .bind(application_id.to_string())
+    .bind(name)
+    .bind(&api_key[..6])
+    .bind(digest(api_key))
+    .bind(Timestamp::now().micros())
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+impl Store {
+    /// The oldest organization, if any (the one the first start created).
+    pub async fn first_organization(&self) -> Result<Option<Organization>> {
+        let row = sqlx::query("SELECT id, name FROM organizations ORDER BY created_at LIMIT 1")
+            .fetch_optional(&self.db.read)
+            .await?;
+        row.map(|row| {
+            let id: String = row.try_get("id")?;
+            Ok(Organization {
+                id: OrganizationId::parse(&id).ok_or_else(|| corrupt("organization id", &id))?,
+                name: row.try_get("name")?,
+            })
+        })
+        .transpose()
+    }
+}

@@ -1,0 +1,44 @@
+//! Verity's persistence. One schema and one set of queries serve SQLite (the zero-config default,
+//! in WAL mode) and PostgreSQL (scale-out), through sqlx's `Any` driver; media go through
+//! `object_store` (local files by default, S3-compatible storage for scale-out).
+//!
+//! Invariants every function here keeps:
+//! - every lookup of tenant data is scoped by an [`ApplicationId`]; another application's ids are
+//!   indistinguishable from ids that do not exist;
+//! - secrets are stored as SHA-256 digests ([`credentials`]) or, when they must be usable (webhook
+//!   signing keys), sealed under the master key ([`sealing`]);
+//! - a status change and its timeline event are written in the same transaction.
+
+mod activity;
+mod apps;
+pub mod credentials;
+mod db;
+mod error;
+pub mod media;
+pub mod sealing;
+mod sessions;
+mod workflows;
+
+pub use apps::{
+    Application, ApplicationSummary, AuthenticatedKey, IssuedCredentials, Organization,
+};
+pub use db::{Db, Dialect};
+pub use error::{Error, Result};
+pub use media::MediaStore;
+pub use sealing::Sealer;
+pub use sessions::{DeletedSession, SessionFilters, SessionOrdering};
+pub use workflows::StoredWorkflow;
+
+/// Storage handle shared by the HTTP layer and background tasks.
+#[derive(Clone)]
+pub struct Store {
+    pub db: Db,
+    pub media: MediaStore,
+    pub sealer: Sealer,
+}
+
+impl Store {
+    pub fn new(db: Db, media: MediaStore, sealer: Sealer) -> Self {
+        Self { db, media, sealer }
+    }
+}

@@ -1,0 +1,230 @@
+//! Configuration, layered: built-in defaults < `verity.toml` < `VERITY_*` environment < flags.
+//! Nested keys use `__` in the environment (`VERITY_RATE_LIMITS__ENABLED=false`).
+
+use anyhow::{bail, Context};
+use figment::providers::{Env, Format, Serialized, Toml};
+use figment::Figment;
+use rand::RngCore;
+use serde::{Deserialize, Serialize};
+use std::path::{Path, PathBuf};
+use verity_api::RateLimits;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Mode {
+    /// Zero configuration: a master key is generated under the data directory.
+    Development,
+    /// Refuses to start unless every secret is provided explicitly.
+    Production,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Config {
+    pub mode: Mode,
+    /// Address the HTTP server binds.
+    pub listen: String,
+    /// Base of session links and pagination URLs; defaults to `http://<listen address>`.
+    pub public_url: Option<String>,
+    /// Where the embedded database, media and the development master key live.
+    pub data_dir: PathBuf,
+    /// `sqlite://…` (default: `<data_dir>/verity.db`) or `postgres://…`.
+    pub database_url: Option<String>,
+    /// `file:///dir` (default: `<data_dir>/media`) or `s3://bucket/prefix`.
+    pub media_url: Option<String>,
+    /// 32 bytes, hex or base64. Seals stored secrets such as webhook signing keys.
+    pub master_key: Option<String>,
+    pub max_body_bytes: usize,
+    /// How often sessions past their expiry are moved to Expired / Abandoned.
+    pub expiry_sweep_seconds: u64,
+    /// How long an API-key lookup is cached in memory.
+    pub key_cache_seconds: u64,
+    pub rate_limits: RateLimits,
+    /// Log filter (`RUST_LOG` syntax).
+    pub log: String,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            mode: Mode::Development,
+            listen: "127.0.0.1:8000".into(),
+            public_url: None,
+            data_dir: PathBuf::from("verity-data"),
+            database_url: None,
+            media_url: None,
+            master_key: None,
+            max_body_bytes: 4 * 1024 * 1024,
+            expiry_sweep_seconds: 30,
+            key_cache_seconds: 5,
+            rate_limits: RateLimits::default(),
+            log: "info".into(),
+        }
+    }
+}
+
+/// Values given as command-line flags; only those present override the other layers.
+#[derive(Debug, Default, Serialize)]
+pub struct Overrides {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub listen: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub public_url: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub data_dir: Option<PathBuf>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub database_url: Option<String>,
+}
+
+impl Config {
+    pub fn load(file: Option<&Path>, overrides: &Overrides) -> anyhow::Result<Self> {
+        let file = file.unwrap_or(Path::new("verity.toml"));
+        Figment::from(Serialized::defaults(Config::default()))
+            .merge(Toml::file(file))
+            .merge(Env::prefixed("VERITY_").split("__"))
+            .merge(Serialized::defaults(overrides))
+            .extract()
+            .context("invalid configuration")
+    }
+
+    pub fn database_url(&self) -> String {
+        self.database_url
+            .clone()
+            .unwrap_or_else(|| format!("sqlite://{}", self.data_dir.join("verity.db").display()))
+    }
+
+    pub fn media_url(&self) -> String {
+        self.media_url.clone().unwrap_or_else(|| {
+            let dir = self.data_dir.join("media");
+            let absolute = std::path::absolute(&dir).unwrap_or(dir);
+            format!("file://{}", absolute.display())
+        })
+    }
+
+    /// The master key. In development it is created on first use under the data directory
+    /// (mode 0600); in production it must be configured, and a missing or weak key is fatal.
+    pub fn master_key(&self) -> anyhow::Result<[u8; 32]> {
+        if let Some(text) = &self.master_key {
+            let key = parse_key(text).context("master_key must be 32 bytes as hex or base64")?;
+            if self.mode == Mode::Production && is_weak(&key) {
+                bail!(
+                    "master_key is a placeholder value; generate one with `openssl rand -hex 32`"
+                );
+            }
+            return Ok(key);
+        }
+        if self.mode == Mode::Production {
+            bail!("production mode requires VERITY_MASTER_KEY (32 random bytes, hex or base64); refusing to start");
+        }
+        let path = self.data_dir.join("master.key");
+        if path.exists() {
+            let text = std::fs::read_to_string(&path)
+                .with_context(|| format!("reading {}", path.display()))?;
+            return parse_key(text.trim())
+                .with_context(|| format!("{} is not a valid key", path.display()));
+        }
+        std::fs::create_dir_all(&self.data_dir)?;
+        let mut key = [0u8; 32];
+        rand::thread_rng().fill_bytes(&mut key);
+        write_private(&path, &hex::encode(key))?;
+        Ok(key)
+    }
+}
+
+fn parse_key(text: &str) -> anyhow::Result<[u8; 32]> {
+    use base64::Engine as _;
+    let bytes = hex::decode(text)
+        .or_else(|_| base64::engine::general_purpose::STANDARD.decode(text))
+        .context("neither hex nor base64")?;
+    bytes
+        .try_into()
+        .map_err(|b: Vec<u8>| anyhow::anyhow!("expected 32 bytes, got {}", b.len()))
+}
+
+/// All-equal bytes or an ascending run: the shapes placeholder keys take.
+fn is_weak(key: &[u8; 32]) -> bool {
+    key.iter().all(|&b| b == key[0]) || key.iter().enumerate().all(|(i, &b)| b as usize == i)
+}
+
+#[cfg(unix)]
+fn write_private(path: &Path, contents: &str) -> anyhow::Result<()> {
+    use std::io::Write;
+    use std::os::unix::fs::OpenOptionsExt;
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)
+        .with_context(|| format!("creating {}", path.display()))?;
+    file.write_all(contents.as_bytes())?;
+    Ok(())
+}
+
+#[cfg(not(unix))]
+fn write_private(path: &Path, contents: &str) -> anyhow::Result<()> {
+    std::fs::write(path, contents)?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn production_refuses_missing_or_placeholder_keys() {
+        let mut config = Config {
+            mode: Mode::Production,
+            ..Config::default()
+        };
+        assert!(config.master_key().is_err());
+        config.master_key = Some("00".repeat(32));
+        assert!(config.master_key().is_err());
+        config.master_key = Some(hex::encode((0u8..32).collect::<Vec<_>>()));
+        assert!(config.master_key().is_err());
+        config.master_key = Some("ab".repeat(16));
+        assert!(config.master_key().is_err(), "16 bytes is too short");
+        let good = "3f9a0c51d2e47b8861f0aa93c4d5e6f708192a3b4c5d6e7f8091a2b3c4d5e6f7";
+        config.master_key = Some(good.into());
+        assert_eq!(hex::encode(config.master_key().unwrap()), good);
+    }
+
+    #[test]
+    fn development_generates_and_reuses_a_private_key_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let config = Config {
+            data_dir: dir.path().to_owned(),
+            ..Config::default()
+        };
+        let first = config.master_key().unwrap();
+        assert_eq!(config.master_key().unwrap(), first);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(dir.path().join("master.key"))
+                .unwrap()
+                .permissions()
+                .mode();
+            assert_eq!(mode & 0o777, 0o600);
+        }
+    }
+
+    #[test]
+    fn layers_apply_in_order() {
+        figment::Jail::expect_with(|jail| {
+            jail.create_file("verity.toml", "listen = \"127.0.0.1:9000\"\npublic_url = \"https://file.example\"\n[rate_limits]\ngeneric_get = 5\n")?;
+            jail.set_env("VERITY_PUBLIC_URL", "https://env.example");
+            jail.set_env("VERITY_RATE_LIMITS__ENABLED", "false");
+            let overrides = Overrides {
+                listen: Some("127.0.0.1:9100".into()),
+                ..Overrides::default()
+            };
+            let config = Config::load(None, &overrides).expect("loads");
+            assert_eq!(config.listen, "127.0.0.1:9100");
+            assert_eq!(config.public_url.as_deref(), Some("https://env.example"));
+            assert_eq!(config.rate_limits.generic_get, 5);
+            assert!(!config.rate_limits.enabled);
+            assert_eq!(config.rate_limits.generic_write, 300);
+            Ok(())
+        });
+    }
+}

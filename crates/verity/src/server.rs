@@ -1,0 +1,146 @@
+//! Wiring: opens storage from the configuration, bootstraps a fresh database, serves the API and
+//! runs the background sweeps until shutdown.
+
+use crate::config::Config;
+use anyhow::Context;
+use std::future::Future;
+use std::time::Duration;
+use tokio::net::TcpListener;
+use verity_api::{ApiConfig, AppState};
+use verity_store::{Application, Db, IssuedCredentials, MediaStore, Organization, Sealer, Store};
+
+/// What the very first start created; its secrets exist nowhere else.
+pub struct FirstStart {
+    pub organization: Organization,
+    pub applications: Vec<(Application, IssuedCredentials)>,
+}
+
+pub struct Server {
+    pub config: Config,
+    pub store: Store,
+    pub first_start: Option<FirstStart>,
+}
+
+/// Connects to the database and media store and applies migrations.
+pub async fn open_store(config: &Config) -> anyhow::Result<Store> {
+    let master_key = config.master_key()?;
+    let db = Db::connect(&config.database_url())
+        .await
+        .context("connecting to the database")?;
+    db.migrate().await.context("applying migrations")?;
+    let media = MediaStore::from_url(&config.media_url()).context("opening the media store")?;
+    Ok(Store::new(db, media, Sealer::new(&master_key)))
+}
+
+impl Server {
+    pub async fn open(config: Config) -> anyhow::Result<Self> {
+        let store = open_store(&config).await?;
+        let first_start = store
+            .bootstrap_if_empty()
+            .await?
+            .map(|(organization, applications)| FirstStart {
+                organization,
+                applications,
+            });
+        Ok(Self {
+            config,
+            store,
+            first_start,
+        })
+    }
+
+    /// The public base URL: configured, or derived from the bound address.
+    pub fn public_url(&self, listener: &TcpListener) -> anyhow::Result<String> {
+        Ok(match &self.config.public_url {
+            Some(url) => url.trim_end_matches('/').to_owned(),
+            None => format!("http://{}", listener.local_addr()?),
+        })
+    }
+
+    /// Serves until `shutdown` completes, then stops accepting, lets in-flight requests finish
+    /// and stops the background sweep.
+    pub async fn run(
+        self,
+        listener: TcpListener,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> anyhow::Result<()> {
+        let public_url = self.public_url(&listener)?;
+        let state = AppState::new(
+            self.store.clone(),
+            ApiConfig {
+                public_url,
+                max_body_bytes: self.config.max_body_bytes,
+                rate_limits: self.config.rate_limits.clone(),
+                key_cache_ttl: Duration::from_secs(self.config.key_cache_seconds),
+            },
+        );
+        let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+        let sweep = tokio::spawn(expiry_sweep(
+            self.store.clone(),
+            Duration::from_secs(self.config.expiry_sweep_seconds.max(1)),
+            stop_rx,
+        ));
+        let result = axum::serve(listener, verity_api::router(state))
+            .with_graceful_shutdown(shutdown)
+            .await;
+        let _ = stop_tx.send(true);
+        let _ = sweep.await;
+        self.store.db.close().await;
+        result.context("HTTP server failed")
+    }
+}
+
+/// Moves expired sessions on a fixed period. Errors are logged and retried next period.
+async fn expiry_sweep(
+    store: Store,
+    period: Duration,
+    mut stop: tokio::sync::watch::Receiver<bool>,
+) {
+    let mut ticker = tokio::time::interval(period);
+    loop {
+        tokio::select! {
+            _ = ticker.tick() => {
+                match store.expire_sessions(verity_domain::Timestamp::now()).await {
+                    Ok(0) => {}
+                    Ok(moved) => tracing::info!(moved, "expired sessions"),
+                    Err(error) => tracing::warn!(error = %error, "expiry sweep failed"),
+                }
+            }
+            _ = stop.changed() => break,
+        }
+    }
+}
+
+/// The credentials block printed once on first start.
+pub fn describe_first_start(first: &FirstStart, public_url: &str) -> String {
+    let mut out = String::new();
+    out.push_str("\n================================================================\n");
+    out.push_str(&format!(
+        " First start: created organization \"{}\" ({}).\n",
+        first.organization.name, first.organization.id
+    ));
+    out.push_str(" These secrets are shown ONCE. Verity stores only their digests\n");
+    out.push_str(" (the webhook secret is kept sealed under the master key).\n");
+    for (app, credentials) in &first.applications {
+        out.push_str(&describe_credentials(app, credentials));
+    }
+    out.push_str(&format!(
+        "\n Try it:\n   curl -H 'x-api-key: <API key>' {public_url}/v3/workflows/\n"
+    ));
+    out.push_str("================================================================\n");
+    out
+}
+
+pub fn describe_credentials(app: &Application, credentials: &IssuedCredentials) -> String {
+    format!(
+        "\n [{env}] {name}\n   application id        {id}\n   API key (x-api-key)   {key}\n   OAuth client id       {client_id}\n   OAuth client secret   {secret}\n   webhook secret        {webhook}\n   default workflow id   {workflow}\n",
+        env = app.environment.as_str(),
+        name = app.name,
+        id = app.id,
+        key = credentials.api_key,
+        client_id = credentials.client_id,
+        secret = credentials.client_secret,
+        webhook = credentials.webhook_secret,
+        workflow = credentials.default_workflow_id,
+    )
+}
