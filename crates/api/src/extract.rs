@@ -148,6 +148,12 @@ impl Page {
     /// Reads `limit` (alias `page_size`) and `offset`.
     pub fn from_query(query: &QueryPairs) -> Result<Self, ApiError> {
         let mut errors = FieldErrors::new();
+        let page = Self::read(query, &mut errors);
+        Ok(errors.into_result(page)?)
+    }
+
+    /// Like [`Page::from_query`], recording problems among the caller's other field errors.
+    pub fn read(query: &QueryPairs, errors: &mut FieldErrors) -> Self {
         let mut read = |key: &str, default: i64, min: i64| -> i64 {
             match query.get(key) {
                 None => default,
@@ -165,11 +171,10 @@ impl Page {
             None => read("page_size", Self::DEFAULT_LIMIT, 1),
         };
         let offset = read("offset", 0, 0);
-        let page = Page {
+        Page {
             limit: limit.min(Self::MAX_LIMIT),
             offset,
-        };
-        Ok(errors.into_result(page)?)
+        }
     }
 
     /// `{count, next, previous, results}` with absolute `next`/`previous` links.

@@ -56,10 +56,9 @@ impl Scope {
         if method == Method::POST && matches!(route, "/v3/session/" | "/v2/session/") {
             scopes.push(Scope::SessionCreate);
         }
-        if route.starts_with("/v1/session/") || route.starts_with("/v2/session/") {
-            if route.ends_with("/decision/") {
-                scopes.push(Scope::Decision);
-            }
+        let legacy = route.starts_with("/v1/session/") || route.starts_with("/v2/session/");
+        if legacy && route.ends_with("/decision/") {
+            scopes.push(Scope::Decision);
         }
         if route.contains("/generate-pdf") {
             scopes.push(Scope::Pdf);

@@ -255,17 +255,21 @@ mod tests {
     fn automatic_transition_table_is_exhaustive() {
         for from in SessionStatus::ALL {
             for to in SessionStatus::ALL {
-                let expected = match (from, to) {
-                    (NotStarted, InProgress | Expired) => true,
-                    (InProgress, Approved | Declined | InReview | Abandoned | AwaitingUser) => true,
-                    (AwaitingUser, Approved | Declined | InReview) => true,
-                    (InReview, Declined) => true,
-                    (Approved, KycExpired | InReview | Declined) => true,
-                    (Resubmitted, InProgress | Approved | Declined | InReview | AwaitingUser) => {
-                        true
-                    }
-                    _ => false,
-                };
+                let expected = matches!(
+                    (from, to),
+                    (NotStarted, InProgress | Expired)
+                        | (
+                            InProgress,
+                            Approved | Declined | InReview | Abandoned | AwaitingUser
+                        )
+                        | (AwaitingUser, Approved | Declined | InReview)
+                        | (InReview, Declined)
+                        | (Approved, KycExpired | InReview | Declined)
+                        | (
+                            Resubmitted,
+                            InProgress | Approved | Declined | InReview | AwaitingUser
+                        )
+                );
                 assert_eq!(
                     from.can_move_automatically_to(to),
                     expected,

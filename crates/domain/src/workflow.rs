@@ -582,10 +582,8 @@ fn check_config(config: &Map<String, Value>) -> FieldErrors {
                 Some(age) if (0..=150).contains(&age) => {}
                 _ => errors.add(key, "Ensure this value is an integer between 0 and 150."),
             }
-        } else if key.starts_with("is_") || key.starts_with("include_") {
-            if !value.is_boolean() {
-                errors.add(key, "Must be a valid boolean.");
-            }
+        } else if (key.starts_with("is_") || key.starts_with("include_")) && !value.is_boolean() {
+            errors.add(key, "Must be a valid boolean.");
         }
     }
     errors

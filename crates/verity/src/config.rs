@@ -209,6 +209,7 @@ mod tests {
     }
 
     #[test]
+    #[allow(clippy::result_large_err)] // figment's Jail API fixes the closure's error type
     fn layers_apply_in_order() {
         figment::Jail::expect_with(|jail| {
             jail.create_file("verity.toml", "listen = \"127.0.0.1:9000\"\npublic_url = \"https://file.example\"\n[rate_limits]\ngeneric_get = 5\n")?;

@@ -74,8 +74,9 @@ pub async fn get_decision(
     )))
 }
 
-fn parse_filters(query: &QueryPairs, page: Page) -> Result<SessionFilters, ApiError> {
+fn parse_filters(query: &QueryPairs) -> Result<(Page, SessionFilters), ApiError> {
     let mut errors = FieldErrors::new();
+    let page = Page::read(query, &mut errors);
     let mut filters = SessionFilters {
         limit: page.limit,
         offset: page.offset,
@@ -133,7 +134,7 @@ fn parse_filters(query: &QueryPairs, page: Page) -> Result<SessionFilters, ApiEr
             );
         }
     }
-    Ok(errors.into_result(filters)?)
+    Ok(errors.into_result((page, filters))?)
 }
 
 #[utoipa::path(get, path = "/v3/sessions/", tag = "sessions", security(("api_key" = [])),
@@ -149,8 +150,7 @@ pub async fn list_sessions(
     tenant: Tenant,
     query: QueryPairs,
 ) -> Result<Json<Value>, ApiError> {
-    let page = Page::from_query(&query)?;
-    let filters = parse_filters(&query, page)?;
+    let (page, filters) = parse_filters(&query)?;
     let (count, sessions) = state.store.list_sessions(tenant.app.id, &filters).await?;
     let rows = sessions
         .iter()

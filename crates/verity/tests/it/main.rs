@@ -1,1 +1,11 @@
-fn main() {}
+//! One integration-test binary: every test starts the real server on 127.0.0.1:0 with a fresh
+//! database — SQLite by default, PostgreSQL when `VERITY_TEST_DATABASE=postgres` — and talks to
+//! it over HTTP.
+
+mod auth;
+mod errors;
+mod helpers;
+mod lifecycle;
+mod sessions;
+mod tenancy;
+mod workflows;

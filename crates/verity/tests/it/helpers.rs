@@ -1,0 +1,236 @@
+use reqwest::{Method, StatusCode};
+use serde_json::Value;
+use std::time::Duration;
+use tempfile::TempDir;
+use verity::config::Config;
+use verity::server::Server;
+use verity_domain::ids::{ApplicationId, WorkflowId};
+
+pub const PG_ADMIN_URL: &str = "postgres://postgres@127.0.0.1:5432/test";
+
+/// The credentials of one application, as the first start printed them.
+#[derive(Clone, Debug)]
+pub struct AppCreds {
+    pub id: ApplicationId,
+    pub api_key: String,
+    pub default_workflow_id: WorkflowId,
+}
+
+pub struct TestApp {
+    pub base: String,
+    pub client: reqwest::Client,
+    pub live: AppCreds,
+    pub sandbox: AppCreds,
+    pub store: verity_store::Store,
+    pub database_url: String,
+    pub data_dir: TempDir,
+    shutdown: Option<tokio::sync::oneshot::Sender<()>>,
+    server: Option<tokio::task::JoinHandle<anyhow::Result<()>>>,
+    postgres_database: Option<String>,
+}
+
+pub async fn spawn_app() -> TestApp {
+    spawn_app_with(|_| {}).await
+}
+
+pub async fn spawn_app_with(customize: impl FnOnce(&mut Config)) -> TestApp {
+    let data_dir = tempfile::tempdir().expect("temp dir");
+    let (database_url, postgres_database) = match std::env::var("VERITY_TEST_DATABASE").as_deref() {
+        Ok("postgres") => {
+            let name = format!("verity_test_{}", uuid::Uuid::new_v4().simple());
+            sqlx::any::install_default_drivers();
+            let admin = sqlx::AnyPool::connect(PG_ADMIN_URL)
+                .await
+                .expect("PostgreSQL on 127.0.0.1:5432");
+            sqlx::query(&format!("CREATE DATABASE {name}"))
+                .execute(&admin)
+                .await
+                .expect("create database");
+            admin.close().await;
+            (
+                format!("postgres://postgres@127.0.0.1:5432/{name}"),
+                Some(name),
+            )
+        }
+        _ => (
+            format!("sqlite://{}", data_dir.path().join("verity.db").display()),
+            None,
+        ),
+    };
+    let mut config = Config {
+        listen: "127.0.0.1:0".into(),
+        data_dir: data_dir.path().to_owned(),
+        database_url: Some(database_url.clone()),
+        key_cache_seconds: 0,
+        expiry_sweep_seconds: 1,
+        ..Config::default()
+    };
+    customize(&mut config);
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let server = Server::open(config).await.expect("server opens");
+    let first = server
+        .first_start
+        .as_ref()
+        .expect("fresh database bootstraps");
+    let creds: Vec<AppCreds> = first
+        .applications
+        .iter()
+        .map(|(app, c)| AppCreds {
+            id: app.id,
+            api_key: c.api_key.clone(),
+            default_workflow_id: c.default_workflow_id,
+        })
+        .collect();
+    let store = server.store.clone();
+    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+    let handle = tokio::spawn(server.run(listener, async move {
+        let _ = rx.await;
+    }));
+    TestApp {
+        base,
+        client: reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap(),
+        live: creds[0].clone(),
+        sandbox: creds[1].clone(),
+        store,
+        database_url,
+        data_dir,
+        shutdown: Some(tx),
+        server: Some(handle),
+        postgres_database,
+    }
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        if let Some(handle) = self.server.take() {
+            handle.abort();
+        }
+        if let Some(name) = self.postgres_database.take() {
+            // Drop the per-test database from a thread of its own: Drop cannot await.
+            let _ = std::thread::spawn(move || {
+                let runtime = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                    .unwrap();
+                runtime.block_on(async move {
+                    if let Ok(admin) = sqlx::AnyPool::connect(PG_ADMIN_URL).await {
+                        let _ =
+                            sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                                .execute(&admin)
+                                .await;
+                        admin.close().await;
+                    }
+                });
+            })
+            .join();
+        }
+    }
+}
+
+impl TestApp {
+    pub async fn request(
+        &self,
+        method: Method,
+        path: &str,
+        key: Option<&str>,
+        body: Option<Value>,
+    ) -> (StatusCode, Value) {
+        let mut request = self
+            .client
+            .request(method, format!("{}{}", self.base, path));
+        if let Some(key) = key {
+            request = request.header("x-api-key", key);
+        }
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        let response = request.send().await.expect("request sent");
+        let status = response.status();
+        let text = response.text().await.unwrap();
+        let value = if text.is_empty() {
+            Value::Null
+        } else {
+            serde_json::from_str(&text).unwrap_or(Value::String(text))
+        };
+        (status, value)
+    }
+
+    pub async fn get(&self, path: &str, key: &str) -> (StatusCode, Value) {
+        self.request(Method::GET, path, Some(key), None).await
+    }
+
+    pub async fn post(&self, path: &str, key: &str, body: Value) -> (StatusCode, Value) {
+        self.request(Method::POST, path, Some(key), Some(body))
+            .await
+    }
+
+    pub async fn patch(&self, path: &str, key: &str, body: Value) -> (StatusCode, Value) {
+        self.request(Method::PATCH, path, Some(key), Some(body))
+            .await
+    }
+
+    pub async fn delete(&self, path: &str, key: &str) -> (StatusCode, Value) {
+        self.request(Method::DELETE, path, Some(key), None).await
+    }
+
+    /// Creates a session on the live application's default workflow.
+    pub async fn create_session(&self, extra: Value) -> Value {
+        let mut body = serde_json::json!({"workflow_id": self.live.default_workflow_id});
+        body.as_object_mut()
+            .unwrap()
+            .extend(extra.as_object().cloned().unwrap_or_default());
+        let (status, value) = self.post("/v3/session/", &self.live.api_key, body).await;
+        assert_eq!(status, StatusCode::CREATED, "{value}");
+        value
+    }
+
+    /// Test setup only: puts a session in a status the API cannot reach without verification
+    /// engines (the server's own rules then apply from there).
+    pub async fn force_status(&self, session_id: &str, status: &str) {
+        sqlx::any::install_default_drivers();
+        let pool = sqlx::AnyPool::connect(&self.database_url).await.unwrap();
+        sqlx::query("UPDATE sessions SET status = $1 WHERE id = $2")
+            .bind(status)
+            .bind(session_id)
+            .execute(&pool)
+            .await
+            .unwrap();
+        pool.close().await;
+    }
+
+    /// Test setup only: runs one SQL statement against the server's database.
+    pub async fn execute_sql(&self, sql: &str, args: &[&str]) {
+        sqlx::any::install_default_drivers();
+        let pool = sqlx::AnyPool::connect(&self.database_url).await.unwrap();
+        let mut query = sqlx::query(sql);
+        for arg in args {
+            query = query.bind(*arg);
+        }
+        query.execute(&pool).await.unwrap();
+        pool.close().await;
+    }
+}
+
+/// Polls until `check` holds or the deadline passes.
+pub async fn eventually<F, Fut>(what: &str, mut check: F)
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    for _ in 0..100 {
+        if check().await {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("timed out waiting for: {what}");
+}
