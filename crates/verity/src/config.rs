@@ -79,12 +79,18 @@ pub struct Overrides {
 impl Config {
     pub fn load(file: Option<&Path>, overrides: &Overrides) -> anyhow::Result<Self> {
         let file = file.unwrap_or(Path::new("verity.toml"));
-        Figment::from(Serialized::defaults(Config::default()))
+        let mut config: Config = Figment::from(Serialized::defaults(Config::default()))
             .merge(Toml::file(file))
-            .merge(Env::prefixed("VERITY_").split("__"))
+            // Figment types environment values (`00…0` would become a number), so the master
+            // key is read verbatim below instead.
+            .merge(Env::prefixed("VERITY_").split("__").ignore(&["MASTER_KEY"]))
             .merge(Serialized::defaults(overrides))
             .extract()
-            .context("invalid configuration")
+            .context("invalid configuration")?;
+        if let Ok(raw) = std::env::var("VERITY_MASTER_KEY") {
+            config.master_key = Some(raw);
+        }
+        Ok(config)
     }
 
     pub fn database_url(&self) -> String {
@@ -215,6 +221,7 @@ mod tests {
             jail.create_file("verity.toml", "listen = \"127.0.0.1:9000\"\npublic_url = \"https://file.example\"\n[rate_limits]\ngeneric_get = 5\n")?;
             jail.set_env("VERITY_PUBLIC_URL", "https://env.example");
             jail.set_env("VERITY_RATE_LIMITS__ENABLED", "false");
+            jail.set_env("VERITY_MASTER_KEY", "1234567890".repeat(6) + "1234");
             let overrides = Overrides {
                 listen: Some("127.0.0.1:9100".into()),
                 ..Overrides::default()
@@ -225,6 +232,11 @@ mod tests {
             assert_eq!(config.rate_limits.generic_get, 5);
             assert!(!config.rate_limits.enabled);
             assert_eq!(config.rate_limits.generic_write, 300);
+            assert_eq!(
+                config.master_key.as_deref().map(str::len),
+                Some(64),
+                "digits-only hex stays a string"
+            );
             Ok(())
         });
     }

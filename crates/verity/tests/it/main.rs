@@ -3,6 +3,7 @@
 //! it over HTTP.
 
 mod auth;
+mod cli;
 mod errors;
 mod helpers;
 mod lifecycle;
