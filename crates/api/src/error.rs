@@ -16,6 +16,12 @@ pub enum ApiError {
     /// Credentials that do not authenticate: unknown, revoked or expired (401).
     #[error("incorrect authentication credentials")]
     AuthenticationFailed,
+    /// A Bearer token that is not one of ours, is tampered with, or has expired (401).
+    #[error("invalid token")]
+    InvalidToken,
+    /// OAuth client authentication failed (401, seed 000's detail).
+    #[error("invalid client authentication: {0}")]
+    InvalidClient(&'static str),
     #[error("malformed JSON: {0}")]
     MalformedJson(String),
     #[error("request body too large")]
@@ -75,6 +81,18 @@ impl IntoResponse for ApiError {
                 StatusCode::UNAUTHORIZED,
                 "Incorrect authentication credentials.",
             ),
+            ApiError::InvalidToken => detail(
+                StatusCode::UNAUTHORIZED,
+                "Given token is not valid or has expired.",
+            ),
+            ApiError::InvalidClient(reason) => {
+                let mut response = detail(StatusCode::UNAUTHORIZED, reason);
+                response.headers_mut().insert(
+                    header::WWW_AUTHENTICATE,
+                    HeaderValue::from_static("Basic realm=\"verity\""),
+                );
+                response
+            }
             ApiError::MalformedJson(message) => detail(
                 StatusCode::BAD_REQUEST,
                 format!("JSON parse error - {message}"),

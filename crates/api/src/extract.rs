@@ -43,11 +43,58 @@ impl FromRequestParts<AppState> for Tenant {
             .unwrap_or_else(|| parts.uri.path().to_owned());
         state
             .limiter
-            .check(auth.key_id, &Scope::for_request(&parts.method, &route))?;
+            .check(auth.key_id.0, &Scope::for_request(&parts.method, &route))?;
         Ok(Tenant {
             key_id: auth.key_id,
             app: auth.application,
         })
+    }
+}
+
+/// The caller of the v1 API, authenticated by an OAuth client access token (`Authorization:
+/// Bearer …`). Tokens name their application; the application must still exist.
+#[derive(Debug, Clone)]
+pub struct BearerTenant(pub Tenant);
+
+impl FromRequestParts<AppState> for BearerTenant {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let header = parts
+            .headers
+            .get(axum::http::header::AUTHORIZATION)
+            .and_then(|value| value.to_str().ok())
+            .map(str::trim)
+            .filter(|value| !value.is_empty())
+            .ok_or(ApiError::NotAuthenticated)?;
+        let token = header
+            .strip_prefix("Bearer ")
+            .or_else(|| header.strip_prefix("bearer "))
+            .ok_or(ApiError::InvalidToken)?;
+        let claims = state
+            .tokens
+            .verify(token.trim())
+            .ok_or(ApiError::InvalidToken)?;
+        let app_id = claims.application_id().ok_or(ApiError::InvalidToken)?;
+        let app = match state.store.application(app_id).await {
+            Ok(app) if app.client_id == claims.client_id => app,
+            Ok(_) | Err(verity_store::Error::Domain(verity_domain::Error::NotFound)) => {
+                return Err(ApiError::InvalidToken)
+            }
+            Err(other) => return Err(other.into()),
+        };
+        let route = parts
+            .extensions
+            .get::<MatchedPath>()
+            .map(|p| p.as_str().to_owned())
+            .unwrap_or_else(|| parts.uri.path().to_owned());
+        state
+            .limiter
+            .check(app.id.0, &Scope::for_request(&parts.method, &route))?;
+        Ok(BearerTenant(Tenant {
+            key_id: ApiKeyId(app.id.0),
+            app,
+        }))
     }
 }
 

@@ -5,6 +5,7 @@
 
 pub mod error;
 pub mod extract;
+pub mod oauth;
 mod openapi;
 pub mod ratelimit;
 mod routes;
@@ -20,7 +21,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Extension, Json, Router};
 use error::ApiError;
-use routes::{sessions, system, workflows};
+use routes::{legacy, oauth as oauth_routes, sessions, system, workflows};
 use std::sync::Arc;
 use tower_http::catch_panic::CatchPanicLayer;
 use utoipa::OpenApi;
@@ -50,11 +51,20 @@ pub fn router(state: AppState) -> Router {
             workflows::update_workflow,
             workflows::delete_workflow
         ))
+        .routes(routes!(oauth_routes::token))
+        .routes(routes!(oauth_routes::introspect))
+        .routes(routes!(oauth_routes::jwks))
+        .routes(routes!(legacy::v1_create_session))
+        .routes(routes!(legacy::v1_get_decision))
+        .routes(routes!(legacy::v1_update_status))
+        .routes(routes!(legacy::v2_create_session))
+        .routes(routes!(legacy::v2_get_decision))
         .split_for_parts();
     let document = Arc::new(document);
     router
         // Spec §2: the list is also called without its trailing slash.
         .route("/v3/sessions", get(sessions::list_sessions))
+        .route("/auth/v2/token", axum::routing::post(oauth_routes::token))
         .route(
             "/openapi.json",
             get(move || async move { Json(document.as_ref().clone()) }),

@@ -16,7 +16,7 @@ use utoipa::{Modify, OpenApi, ToSchema};
         license(name = "Apache-2.0")
     ),
     modifiers(&ApiKeyScheme),
-    tags((name = "sessions"), (name = "workflows"), (name = "system"))
+    tags((name = "sessions"), (name = "workflows"), (name = "auth"), (name = "v1"), (name = "v2"), (name = "system"))
 )]
 pub struct ApiDoc;
 
@@ -28,6 +28,12 @@ impl Modify for ApiKeyScheme {
         components.add_security_scheme(
             "api_key",
             SecurityScheme::ApiKey(ApiKey::Header(ApiKeyValue::new("x-api-key"))),
+        );
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(utoipa::openapi::security::Http::new(
+                utoipa::openapi::security::HttpAuthScheme::Bearer,
+            )),
         );
     }
 }
@@ -100,4 +106,22 @@ pub struct WorkflowRequest {
     retry_window_days: Option<i64>,
     /// Seconds a session link stays valid.
     session_expiration_time: Option<i64>,
+}
+
+/// Body of `POST /v1/session/` (seed 002).
+#[derive(ToSchema)]
+pub struct V1CreateSessionRequest {
+    callback: Option<String>,
+    /// One of `OCR`, `OCR + NFC`, `OCR + AML`, `OCR + NFC + AML`, `OCR + FACE`, `OCR + NFC + FACE`,
+    /// `OCR + FACE + AML`, `OCR + NFC + FACE + AML`; omitted: the application's default workflow.
+    features: Option<String>,
+    vendor_data: Option<String>,
+}
+
+/// Body of `PATCH /v1/session/{id}/update-status/`.
+#[derive(ToSchema)]
+pub struct V1UpdateStatusRequest {
+    /// `Approved` or `Declined`.
+    new_status: String,
+    comment: Option<String>,
 }

@@ -7,7 +7,6 @@ use axum::http::Method;
 use dashmap::DashMap;
 use serde::{Deserialize, Serialize};
 use std::time::{SystemTime, UNIX_EPOCH};
-use verity_domain::ids::ApiKeyId;
 
 /// Requests per window for each scope; `enabled = false` turns limiting off (benchmarks).
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -86,7 +85,7 @@ struct Window {
 
 pub struct RateLimiter {
     limits: RateLimits,
-    windows: DashMap<(ApiKeyId, Scope), Window>,
+    windows: DashMap<(uuid::Uuid, Scope), Window>,
 }
 
 impl RateLimiter {
@@ -99,7 +98,8 @@ impl RateLimiter {
 
     /// Counts one request against every scope, refusing with the first scope that is exhausted
     /// (a refused request is not counted).
-    pub fn check(&self, key: ApiKeyId, scopes: &[Scope]) -> Result<(), ApiError> {
+    /// `key` is whatever identifies the caller: an API key's id, or an application for Bearer tokens.
+    pub fn check(&self, key: uuid::Uuid, scopes: &[Scope]) -> Result<(), ApiError> {
         if !self.limits.enabled {
             return Ok(());
         }
@@ -110,7 +110,7 @@ impl RateLimiter {
         self.check_at(key, scopes, now_ms)
     }
 
-    fn check_at(&self, key: ApiKeyId, scopes: &[Scope], now_ms: u64) -> Result<(), ApiError> {
+    fn check_at(&self, key: uuid::Uuid, scopes: &[Scope], now_ms: u64) -> Result<(), ApiError> {
         let window_ms = self.limits.window_seconds.max(1) * 1000;
         let index = now_ms / window_ms;
         let elapsed = (now_ms % window_ms) as f64 / window_ms as f64;
@@ -188,7 +188,7 @@ mod tests {
     #[test]
     fn refuses_past_the_limit_then_recovers_as_the_window_slides() {
         let limiter = limiter(3);
-        let key = ApiKeyId::random();
+        let key = uuid::Uuid::new_v4();
         let t0 = 1_000_000 * 60_000;
         for _ in 0..3 {
             limiter.check_at(key, &[Scope::GenericGet], t0).unwrap();
@@ -212,7 +212,7 @@ mod tests {
             .is_ok());
         // Another key has its own budget.
         assert!(limiter
-            .check_at(ApiKeyId::random(), &[Scope::GenericGet], t0 + 1000)
+            .check_at(uuid::Uuid::new_v4(), &[Scope::GenericGet], t0 + 1000)
             .is_ok());
     }
 

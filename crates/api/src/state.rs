@@ -1,8 +1,9 @@
+use crate::oauth::TokenIssuer;
 use crate::ratelimit::{RateLimiter, RateLimits};
 use dashmap::DashMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-use verity_store::{AuthenticatedKey, Store};
+use verity_store::{Application, AuthenticatedKey, Store};
 
 /// What the HTTP layer needs to know about its deployment.
 #[derive(Debug, Clone)]
@@ -22,7 +23,9 @@ pub struct Inner {
     pub store: Store,
     pub config: ApiConfig,
     pub limiter: RateLimiter,
+    pub tokens: TokenIssuer,
     key_cache: DashMap<String, (AuthenticatedKey, Instant)>,
+    client_cache: DashMap<String, (Application, Instant)>,
 }
 
 impl std::ops::Deref for AppState {
@@ -33,9 +36,11 @@ impl std::ops::Deref for AppState {
 }
 
 impl AppState {
-    pub fn new(store: Store, config: ApiConfig) -> Self {
+    pub fn new(store: Store, config: ApiConfig, tokens: TokenIssuer) -> Self {
         Self(Arc::new(Inner {
             store,
+            tokens,
+            client_cache: DashMap::new(),
             limiter: RateLimiter::new(config.rate_limits.clone()),
             config,
             key_cache: DashMap::new(),
@@ -67,6 +72,32 @@ impl AppState {
             }
             None => {
                 self.key_cache.remove(&cache_key);
+            }
+        }
+        Ok(found)
+    }
+
+    /// OAuth client-credentials check with the same short-lived cache as API keys, keyed by a
+    /// digest of `client_id:client_secret`.
+    pub async fn authenticate_client(
+        &self,
+        client_id: &str,
+        secret: &str,
+    ) -> Result<Option<Application>, verity_store::Error> {
+        let cache_key = verity_store::credentials::digest(&format!("{client_id}:{secret}"));
+        if let Some(entry) = self.client_cache.get(&cache_key) {
+            if entry.1.elapsed() < self.config.key_cache_ttl {
+                return Ok(Some(entry.0.clone()));
+            }
+        }
+        let found = self.store.authenticate_client(client_id, secret).await?;
+        match &found {
+            Some(app) => {
+                self.client_cache
+                    .insert(cache_key, (app.clone(), Instant::now()));
+            }
+            None => {
+                self.client_cache.remove(&cache_key);
             }
         }
         Ok(found)

@@ -6,6 +6,7 @@ pub mod decision;
 pub mod error;
 pub mod fields;
 pub mod ids;
+pub mod legacy;
 pub mod review;
 pub mod session;
 pub mod status;

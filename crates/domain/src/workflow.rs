@@ -262,7 +262,8 @@ const MAX_SESSION_EXPIRATION_SECONDS: i64 = 365 * 24 * 3600;
 const LABEL_MAX: usize = 50;
 
 impl WorkflowSettings {
-    fn new(label: &str, workflow_type: WorkflowType, features: &[Feature]) -> Self {
+    /// A published workflow running `features` in order, with default configuration.
+    pub fn from_features(label: &str, workflow_type: WorkflowType, features: &[Feature]) -> Self {
         Self {
             label: label.to_owned(),
             workflow_type,
@@ -285,18 +286,18 @@ impl WorkflowSettings {
     /// the application's default workflow.
     pub fn templates() -> Vec<WorkflowSettings> {
         vec![
-            Self::new("KYC", WorkflowType::Kyc, &[Ocr, Liveness, FaceMatch]),
-            Self::new(
+            Self::from_features("KYC", WorkflowType::Kyc, &[Ocr, Liveness, FaceMatch]),
+            Self::from_features(
                 "Adaptive Age Verification",
                 WorkflowType::AdaptiveAgeVerification,
                 &[Liveness, AgeEstimation],
             ),
-            Self::new(
+            Self::from_features(
                 "Biometric Authentication",
                 WorkflowType::BiometricAuthentication,
                 &[Liveness, FaceMatch],
             ),
-            Self::new(
+            Self::from_features(
                 "Address Verification",
                 WorkflowType::AddressVerification,
                 &[ProofOfAddress],
@@ -446,7 +447,7 @@ pub fn parse_workflow_body(
             if features.is_none() && !errors.contains("features") {
                 errors.add("features", crate::fields::REQUIRED);
             }
-            WorkflowSettings::new("", WorkflowType::Kyc, &[])
+            WorkflowSettings::from_features("", WorkflowType::Kyc, &[])
         }
     };
     if let Some(features) = features {

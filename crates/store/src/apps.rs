@@ -318,3 +318,54 @@ impl Store {
         .transpose()
     }
 }
+
+impl Store {
+    /// OAuth client-credentials check: the application whose client id matches and whose secret
+    /// digest equals the presented secret's, compared in constant time.
+    pub async fn authenticate_client(
+        &self,
+        client_id: &str,
+        client_secret: &str,
+    ) -> Result<Option<Application>> {
+        let row = sqlx::query(
+            "SELECT id, organization_id, name, environment, client_id, client_secret_digest FROM applications WHERE client_id = $1",
+        )
+        .bind(client_id)
+        .fetch_optional(&self.db.read)
+        .await?;
+        let Some(row) = row else { return Ok(None) };
+        let stored: String = row.try_get("client_secret_digest")?;
+        if !digests_match(&stored, &digest(client_secret)) {
+            return Ok(None);
+        }
+        Ok(Some(application_from_row(&row)?))
+    }
+
+    /// A server-wide secret (for example the token signing key), sealed under the master key.
+    /// The first caller's `generate` wins; concurrent processes all read back the same value.
+    pub async fn server_secret(
+        &self,
+        name: &str,
+        generate: impl FnOnce() -> Vec<u8>,
+    ) -> Result<Vec<u8>> {
+        let existing: Option<String> =
+            sqlx::query_scalar("SELECT state_value FROM server_state WHERE state_key = $1")
+                .bind(name)
+                .fetch_optional(&self.db.read)
+                .await?;
+        if let Some(sealed) = existing {
+            return Ok(self.sealer.open(&sealed)?);
+        }
+        sqlx::query("INSERT INTO server_state (state_key, state_value) VALUES ($1, $2) ON CONFLICT (state_key) DO NOTHING")
+            .bind(name)
+            .bind(self.sealer.seal(&generate()))
+            .execute(&self.db.write)
+            .await?;
+        let sealed: String =
+            sqlx::query_scalar("SELECT state_value FROM server_state WHERE state_key = $1")
+                .bind(name)
+                .fetch_one(&self.db.write)
+                .await?;
+        Ok(self.sealer.open(&sealed)?)
+    }
+}

@@ -205,3 +205,24 @@ impl Store {
         Ok(())
     }
 }
+
+impl Store {
+    /// The workflow a v1 `features` string stands for, created on first use under a fixed label
+    /// so that every v1 session with the same string shares it.
+    pub async fn legacy_workflow(
+        &self,
+        app: ApplicationId,
+        label: &str,
+        settings: &WorkflowSettings,
+    ) -> Result<StoredWorkflow> {
+        if let Some(existing) = self
+            .list_workflows(app)
+            .await?
+            .into_iter()
+            .find(|w| w.settings.label == label && w.settings.status == Publication::Published)
+        {
+            return Ok(existing);
+        }
+        self.save_workflow(app, None, settings, None).await
+    }
+}

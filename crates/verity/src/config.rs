@@ -39,6 +39,8 @@ pub struct Config {
     pub expiry_sweep_seconds: u64,
     /// How long an API-key lookup is cached in memory.
     pub key_cache_seconds: u64,
+    /// Lifetime of OAuth client access tokens (`expires_in`).
+    pub token_ttl_seconds: i64,
     pub rate_limits: RateLimits,
     /// Log filter (`RUST_LOG` syntax).
     pub log: String,
@@ -57,6 +59,7 @@ impl Default for Config {
             max_body_bytes: 4 * 1024 * 1024,
             expiry_sweep_seconds: 30,
             key_cache_seconds: 5,
+            token_ttl_seconds: 86_400,
             rate_limits: RateLimits::default(),
             log: "info".into(),
         }

@@ -6,6 +6,7 @@ use anyhow::Context;
 use std::future::Future;
 use std::time::Duration;
 use tokio::net::TcpListener;
+use verity_api::oauth::{TokenIssuer, SIGNING_KEY_NAME};
 use verity_api::{ApiConfig, AppState};
 use verity_store::{Application, Db, IssuedCredentials, MediaStore, Organization, Sealer, Store};
 
@@ -65,6 +66,12 @@ impl Server {
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> anyhow::Result<()> {
         let public_url = self.public_url(&listener)?;
+        let signing_key = self
+            .store
+            .server_secret(SIGNING_KEY_NAME, TokenIssuer::generate_key)
+            .await?;
+        let tokens =
+            TokenIssuer::from_pkcs8(&signing_key, &public_url, self.config.token_ttl_seconds)?;
         let state = AppState::new(
             self.store.clone(),
             ApiConfig {
@@ -73,6 +80,7 @@ impl Server {
                 rate_limits: self.config.rate_limits.clone(),
                 key_cache_ttl: Duration::from_secs(self.config.key_cache_seconds),
             },
+            tokens,
         );
         let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
         let sweep = tokio::spawn(expiry_sweep(

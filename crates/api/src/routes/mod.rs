@@ -1,3 +1,5 @@
+pub mod legacy;
+pub mod oauth;
 pub mod sessions;
 pub mod system;
 pub mod workflows;

@@ -12,11 +12,11 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::Json;
 use serde_json::{json, Value};
-use verity_domain::decision::v3_decision;
+use verity_domain::decision::{v3_decision, FeatureResult};
 use verity_domain::fields::{not_a_choice, FieldErrors};
 use verity_domain::ids::WorkflowId;
-use verity_domain::review::{ReviewNote, StatusUpdate, API_CLIENT};
-use verity_domain::session::NewSession;
+use verity_domain::review::{Review, ReviewNote, StatusUpdate, API_CLIENT};
+use verity_domain::session::{NewSession, Session};
 use verity_domain::status::SessionStatus;
 use verity_domain::{Error as DomainError, Timestamp};
 use verity_store::{SessionFilters, SessionOrdering};
@@ -60,18 +60,46 @@ pub async fn get_decision(
     tenant: Tenant,
     Path(id): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
-    let app = tenant.app.id;
-    let session = state.store.session(app, session_id(&id)?).await?;
-    let (results, reviews) = tokio::try_join!(
-        state.store.feature_results(&session),
-        state.store.decision_reviews(app, session.id)
-    )?;
+    let (session, results, reviews) = decision_inputs(&state, &tenant, &id).await?;
     Ok(Json(v3_decision(
         &session,
         &results,
         &reviews,
         state.public_url(),
     )))
+}
+
+/// What every decision view is built from: the caller's session, its node results, its reviews.
+pub(crate) async fn decision_inputs(
+    state: &AppState,
+    tenant: &Tenant,
+    id: &str,
+) -> Result<(Session, Vec<FeatureResult>, Vec<Review>), ApiError> {
+    let app = tenant.app.id;
+    let session = state.store.session(app, session_id(id)?).await?;
+    let (results, reviews) = tokio::try_join!(
+        state.store.feature_results(&session),
+        state.store.decision_reviews(app, session.id)
+    )?;
+    Ok((session, results, reviews))
+}
+
+/// Didit checks the current status before it validates an update-status body.
+pub(crate) fn check_manually_updatable(session: &Session) -> Result<(), ApiError> {
+    if matches!(
+        session.status,
+        SessionStatus::NotStarted
+            | SessionStatus::InProgress
+            | SessionStatus::AwaitingUser
+            | SessionStatus::Expired
+    ) {
+        return Err(DomainError::Rule(format!(
+            "Wrong Current Status: a session that is {} cannot be updated manually.",
+            session.status
+        ))
+        .into());
+    }
+    Ok(())
 }
 
 fn parse_filters(query: &QueryPairs) -> Result<(Page, SessionFilters), ApiError> {
@@ -178,20 +206,7 @@ pub async fn update_status(
 ) -> Result<Json<Value>, ApiError> {
     let id = session_id(&id)?;
     let session = state.store.session(tenant.app.id, id).await?;
-    // Didit checks the current status before it validates the body.
-    if matches!(
-        session.status,
-        SessionStatus::NotStarted
-            | SessionStatus::InProgress
-            | SessionStatus::AwaitingUser
-            | SessionStatus::Expired
-    ) {
-        return Err(DomainError::Rule(format!(
-            "Wrong Current Status: a session that is {} cannot be updated manually.",
-            session.status
-        ))
-        .into());
-    }
+    check_manually_updatable(&session)?;
     let update = StatusUpdate::parse(&body, true)?;
     state
         .store

@@ -150,6 +150,14 @@ async fn openapi_documents_every_route() {
         ("/v3/workflows/{settings_uuid}/", "get"),
         ("/v3/workflows/{settings_uuid}/", "patch"),
         ("/v3/workflows/{settings_uuid}/", "delete"),
+        ("/auth/v2/token/", "post"),
+        ("/auth/v2/introspect/", "post"),
+        ("/auth/config/jwks/", "get"),
+        ("/v1/session/", "post"),
+        ("/v1/session/{session_id}/decision/", "get"),
+        ("/v1/session/{session_id}/update-status/", "patch"),
+        ("/v2/session/", "post"),
+        ("/v2/session/{session_id}/decision/", "get"),
     ];
     for (path, method) in expected {
         assert!(

@@ -13,6 +13,8 @@ pub const PG_ADMIN_URL: &str = "postgres://postgres@127.0.0.1:5432/test";
 pub struct AppCreds {
     pub id: ApplicationId,
     pub api_key: String,
+    pub client_id: String,
+    pub client_secret: String,
     pub default_workflow_id: WorkflowId,
 }
 
@@ -81,6 +83,8 @@ pub async fn spawn_app_with(customize: impl FnOnce(&mut Config)) -> TestApp {
         .map(|(app, c)| AppCreds {
             id: app.id,
             api_key: c.api_key.clone(),
+            client_id: c.client_id.clone(),
+            client_secret: c.client_secret.clone(),
             default_workflow_id: c.default_workflow_id,
         })
         .collect();
@@ -233,4 +237,45 @@ where
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     panic!("timed out waiting for: {what}");
+}
+
+impl TestApp {
+    /// An OAuth client access token for the application (seed 000's request).
+    pub async fn client_token(&self, creds: &AppCreds) -> String {
+        let response = self
+            .client
+            .post(format!("{}/auth/v2/token/", self.base))
+            .basic_auth(&creds.client_id, Some(&creds.client_secret))
+            .form(&[("grant_type", "client_credentials")])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::OK);
+        let body: Value = response.json().await.unwrap();
+        body["access_token"].as_str().unwrap().to_owned()
+    }
+
+    /// A request with `Authorization: Bearer`.
+    pub async fn bearer(
+        &self,
+        method: Method,
+        path: &str,
+        token: &str,
+        body: Option<Value>,
+    ) -> (StatusCode, Value) {
+        let mut request = self
+            .client
+            .request(method, format!("{}{}", self.base, path))
+            .bearer_auth(token);
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        let response = request.send().await.unwrap();
+        let status = response.status();
+        let text = response.text().await.unwrap();
+        (
+            status,
+            serde_json::from_str(&text).unwrap_or(Value::String(text)),
+        )
+    }
 }
