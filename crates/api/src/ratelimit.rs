@@ -224,7 +224,7 @@ mod tests {
             ..RateLimits::default()
         });
         assert!(limiter
-            .check(ApiKeyId::random(), &[Scope::GenericGet])
+            .check(uuid::Uuid::new_v4(), &[Scope::GenericGet])
             .is_ok());
     }
 }
