@@ -1,13 +1,11 @@
 //! The older API generations: v1 (OAuth Bearer tokens, seeds 001/002) and v2 (`x-api-key`,
 //! singular decision keys). Both are views over the same sessions and results as v3.
 
-use super::session_id;
-use super::sessions::{check_manually_updatable, decision_inputs};
+use super::sessions::{apply_manual_status, create, decision_inputs};
 use crate::error::ApiError;
 use crate::extract::{BearerTenant, JsonObject, Tenant};
 use crate::openapi::{CreateSessionRequest, V1CreateSessionRequest, V1UpdateStatusRequest};
 use crate::state::AppState;
-use crate::views;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::Json;
@@ -15,7 +13,6 @@ use serde_json::{json, Value};
 use verity_domain::fields::{not_a_choice, FieldErrors, ObjectReader};
 use verity_domain::ids::WorkflowId;
 use verity_domain::legacy::{v1_decision, v1_features_label, v1_features_to_workflow, v2_decision};
-use verity_domain::review::{StatusUpdate, API_CLIENT};
 use verity_domain::session::{CallbackMethod, NewSession};
 use verity_domain::workflow::{WorkflowSettings, WorkflowType};
 
@@ -120,15 +117,7 @@ pub async fn v1_update_status(
     Path(id): Path<String>,
     JsonObject(body): JsonObject,
 ) -> Result<Json<Value>, ApiError> {
-    let id = session_id(&id)?;
-    let session = state.store.session(tenant.app.id, id).await?;
-    check_manually_updatable(&session)?;
-    let update = StatusUpdate::parse(&body, false)?;
-    state
-        .store
-        .update_status(tenant.app.id, id, &update, API_CLIENT)
-        .await?;
-    Ok(Json(json!({"session_id": id})))
+    apply_manual_status(&state, &tenant, &id, &body, false).await
 }
 
 #[utoipa::path(post, path = "/v2/session/", tag = "v2", security(("api_key" = [])),
@@ -139,14 +128,7 @@ pub async fn v2_create_session(
     tenant: Tenant,
     JsonObject(body): JsonObject,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
-    let (session, _) = state
-        .store
-        .create_session(&tenant.app, NewSession::parse(&body)?)
-        .await?;
-    Ok((
-        StatusCode::CREATED,
-        Json(views::session_created(&session, state.public_url())),
-    ))
+    create(&state, &tenant, &body).await
 }
 
 #[utoipa::path(get, path = "/v2/session/{session_id}/decision/", tag = "v2", security(("api_key" = [])),

@@ -31,7 +31,16 @@ pub async fn create_session(
     tenant: Tenant,
     JsonObject(body): JsonObject,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
-    let input = NewSession::parse(&body)?;
+    create(&state, &tenant, &body).await
+}
+
+/// `POST /v3/session/` and `POST /v2/session/` share body, rules and answer.
+pub(crate) async fn create(
+    state: &AppState,
+    tenant: &Tenant,
+    body: &serde_json::Map<String, Value>,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
+    let input = NewSession::parse(body)?;
     let (session, _reused) = state.store.create_session(&tenant.app, input).await?;
     Ok((
         StatusCode::CREATED,
@@ -204,10 +213,21 @@ pub async fn update_status(
     Path(id): Path<String>,
     JsonObject(body): JsonObject,
 ) -> Result<Json<Value>, ApiError> {
-    let id = session_id(&id)?;
+    apply_manual_status(&state, &tenant, &id, &body, true).await
+}
+
+/// A manual status change for any API generation; v1 cannot ask for `Resubmitted`.
+pub(crate) async fn apply_manual_status(
+    state: &AppState,
+    tenant: &Tenant,
+    id: &str,
+    body: &serde_json::Map<String, Value>,
+    allow_resubmit: bool,
+) -> Result<Json<Value>, ApiError> {
+    let id = session_id(id)?;
     let session = state.store.session(tenant.app.id, id).await?;
     check_manually_updatable(&session)?;
-    let update = StatusUpdate::parse(&body, true)?;
+    let update = StatusUpdate::parse(body, allow_resubmit)?;
     state
         .store
         .update_status(tenant.app.id, id, &update, API_CLIENT)
