@@ -310,3 +310,19 @@ async fn list_paginates_with_absolute_links_and_filters() {
         "{body}"
     );
 }
+
+#[tokio::test]
+async fn configured_public_url_is_the_base_of_session_links() {
+    let app = crate::helpers::spawn_app_with(|config| {
+        config.public_url = Some("https://verify.example.com/".into())
+    })
+    .await;
+    let created = app.create_session(json!({"language": "pt-br"})).await;
+    let token = created["session_token"].as_str().unwrap();
+    assert_eq!(
+        created["url"],
+        format!("https://verify.example.com/pt-BR/session/{token}")
+    );
+    let (_, page) = app.get("/v3/sessions/?limit=1", &app.live.api_key).await;
+    assert_eq!(page["results"][0]["url"], created["url"]);
+}
