@@ -59,7 +59,15 @@ impl MediaStore {
         }
     }
 
-    /// Removes every object under `prefix`; returns how many were removed.
+    /// Removes one object; a missing object is not an error.
+    pub async fn delete(&self, key: &str) -> Result<()> {
+        match self.store.delete(&self.path(key)).await {
+            Ok(()) | Err(object_store::Error::NotFound { .. }) => Ok(()),
+            Err(error) => Err(error.into()),
+        }
+    }
+
+    /// Removes every object under `prefix` (a directory-like path); returns how many were removed.
     pub async fn delete_prefix(&self, prefix: &str) -> Result<usize> {
         let root = self.path(prefix);
         let objects: Vec<_> = self.store.list(Some(&root)).try_collect().await?;
@@ -97,7 +105,15 @@ mod tests {
             media.get("app/s1/portrait.png").await.unwrap().unwrap(),
             b"png"
         );
-        assert_eq!(media.delete_prefix("app/s1").await.unwrap(), 2);
+        assert_eq!(
+            media.delete_prefix("app/s1/portrait.png").await.unwrap(),
+            0,
+            "prefixes are directories"
+        );
+        media.delete("app/s1/front.jpg").await.unwrap();
+        media.delete("app/s1/front.jpg").await.unwrap();
+        assert!(media.get("app/s1/front.jpg").await.unwrap().is_none());
+        assert_eq!(media.delete_prefix("app/s1").await.unwrap(), 1);
         assert!(media.get("app/s1/portrait.png").await.unwrap().is_none());
         assert!(media.get("app/s2/front.jpg").await.unwrap().is_some());
         assert!(!dir.path().join("app/s1/portrait.png").exists());

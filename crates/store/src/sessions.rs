@@ -164,7 +164,7 @@ impl Store {
         let reused = matches!(&result, Ok((_, true)));
         if let (Some(key), true) = (&portrait_key, result.is_err() || reused) {
             // The upload belongs to no session; never leave personal data behind.
-            if let Err(error) = self.media.delete_prefix(key).await {
+            if let Err(error) = self.media.delete(key).await {
                 tracing::error!(%error, "could not remove an orphaned portrait upload");
             }
         }

@@ -145,7 +145,16 @@ async fn portrait_image_is_stored_and_checked() {
 async fn vendor_data_reuses_the_unfinished_session_on_the_same_version() {
     let app = spawn_app().await;
     let first = app.create_session(json!({"vendor_data": "user-9", "callback": "https://a.example/cb", "metadata": {"n": 1}})).await;
-    let again = app.create_session(json!({"vendor_data": "user-9", "callback": "https://b.example/cb", "metadata": {"n": 2}})).await;
+    let png = "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAQAAAC1HAwCAAAAC0lEQVR42mNkYAAAAAYAAjCB0C8AAAAASUVORK5CYII=";
+    let again = app
+        .create_session(json!({"vendor_data": "user-9", "callback": "https://b.example/cb", "metadata": {"n": 2}, "portrait_image": png}))
+        .await;
+    let media = app.data_dir.path().join("media");
+    let leftover: Vec<_> = walk(&media).into_iter().filter(|p| p.is_file()).collect();
+    assert!(
+        leftover.is_empty(),
+        "the upload of a reused request is not kept: {leftover:?}"
+    );
     assert_eq!(again["session_id"], first["session_id"]);
     assert_eq!(again["session_number"], first["session_number"]);
     assert_eq!(again["callback"], "https://b.example/cb");
@@ -325,4 +334,16 @@ async fn configured_public_url_is_the_base_of_session_links() {
     );
     let (_, page) = app.get("/v3/sessions/?limit=1", &app.live.api_key).await;
     assert_eq!(page["results"][0]["url"], created["url"]);
+}
+
+fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut found = Vec::new();
+    if let Ok(entries) = std::fs::read_dir(dir) {
+        for entry in entries.flatten() {
+            let path = entry.path();
+            found.extend(walk(&path));
+            found.push(path);
+        }
+    }
+    found
 }
