@@ -53,7 +53,7 @@ pub fn session_row(session: &Session, public_url: &str) -> Value {
         "workflow_id": session.workflow_id,
         "workflow_version": session.workflow_version,
         "features": session.feature_display_names(),
-        "country": null,
+        "country": session.country,
         "environment": session.environment.as_str(),
         "created_at": session.created_at,
         "updated_at": session.updated_at,

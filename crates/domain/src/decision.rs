@@ -17,23 +17,12 @@ pub struct FeatureResult {
     pub payload: Map<String, Value>,
 }
 
-/// Every plural array of a KYC decision, in the order the spec lists them.
-pub const DECISION_ARRAYS: [&str; 12] = [
-    "id_verifications",
-    "nfc_verifications",
-    "liveness_checks",
-    "face_matches",
-    "poa_verifications",
-    "document_ai_documents",
-    "phone_verifications",
-    "email_verifications",
-    "aml_screenings",
-    "ip_analyses",
-    "database_validations",
-    "questionnaire_responses",
-];
-
-/// `GET /v3/session/{id}/decision/`. Arrays stay `null` until a node of that kind has run.
+/// `GET /v3/session/{id}/decision/`.
+///
+/// A feature's array appears once one of its nodes has produced a result; until then the key is
+/// left out, so it reads as null (`.get()`, `?.`) without being an explicit `null`. Didit's own
+/// payload example (seed 003) omits arrays the same way, and the `didit-sdk` client types every
+/// array as a list and rejects an explicit `null`.
 pub fn v3_decision(
     session: &Session,
     results: &[FeatureResult],
@@ -62,9 +51,6 @@ pub fn v3_decision(
         "expires_at": session.expires_at,
     });
     let object = decision.as_object_mut().expect("decision is an object");
-    for key in DECISION_ARRAYS {
-        object.insert(key.to_owned(), Value::Null);
-    }
     for result in results {
         let mut entry = result.payload.clone();
         entry.insert("node_id".into(), Value::String(result.node_id.clone()));
@@ -76,9 +62,6 @@ pub fn v3_decision(
         let array = object
             .entry(result.feature.decision_key())
             .or_insert_with(|| json!([]));
-        if array.is_null() {
-            *array = json!([]);
-        }
         if let Value::Array(items) = array {
             items.push(Value::Object(entry));
         }
@@ -93,6 +76,22 @@ mod tests {
     use crate::session::{CallbackMethod, Environment, SessionNode};
     use crate::status::SessionStatus;
     use crate::timestamp::Timestamp;
+
+    /// Every plural array of a KYC decision, in the order the spec lists them.
+    const DECISION_ARRAYS: [&str; 12] = [
+        "id_verifications",
+        "nfc_verifications",
+        "liveness_checks",
+        "face_matches",
+        "poa_verifications",
+        "document_ai_documents",
+        "phone_verifications",
+        "email_verifications",
+        "aml_screenings",
+        "ip_analyses",
+        "database_validations",
+        "questionnaire_responses",
+    ];
 
     fn session() -> Session {
         Session {
@@ -122,15 +121,16 @@ mod tests {
             created_at: Timestamp::now(),
             updated_at: Timestamp::now(),
             expires_at: Timestamp::now(),
+            country: None,
         }
     }
 
     #[test]
-    fn arrays_are_null_until_a_node_has_run() {
+    fn arrays_are_absent_until_a_node_has_run() {
         let session = session();
         let decision = v3_decision(&session, &[], &[], "https://verity.example/");
         for key in DECISION_ARRAYS {
-            assert!(decision[key].is_null(), "{key}");
+            assert!(decision.get(key).is_none(), "{key}");
         }
         assert_eq!(decision["features"], json!(["ID_VERIFICATION"]));
         assert_eq!(
@@ -151,6 +151,6 @@ mod tests {
             decision["id_verifications"],
             json!([{"node_id": "feature_ocr", "status": "Approved", "warnings": []}])
         );
-        assert!(decision["liveness_checks"].is_null());
+        assert!(decision.get("liveness_checks").is_none());
     }
 }

@@ -483,6 +483,8 @@ pub struct Session {
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
     pub expires_at: Timestamp,
+    /// Issuing country (alpha-3) of the verified document, once one was read.
+    pub country: Option<String>,
 }
 
 impl Session {

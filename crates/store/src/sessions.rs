@@ -18,7 +18,7 @@ use verity_domain::Timestamp;
 const COLUMNS: &str = "id, application_id, session_number, session_token, workflow_id, \
     workflow_version_id, workflow_version, status, environment, vendor_data, callback, \
     callback_method, metadata, language, contact_details, expected_details, sandbox_scenario, \
-    portrait_media_key, nodes, resubmit_info, created_at, updated_at, expires_at";
+    portrait_media_key, nodes, resubmit_info, created_at, updated_at, expires_at, country";
 
 fn json_column(row: &sqlx::any::AnyRow, column: &str) -> Result<Option<serde_json::Value>> {
     let text: Option<String> = row.try_get(column)?;
@@ -69,6 +69,7 @@ fn session_from_row(row: &sqlx::any::AnyRow) -> Result<Session> {
         created_at: Timestamp::from_micros(row.try_get("created_at")?),
         updated_at: Timestamp::from_micros(row.try_get("updated_at")?),
         expires_at: Timestamp::from_micros(row.try_get("expires_at")?),
+        country: row.try_get("country")?,
     })
 }
 
@@ -88,6 +89,10 @@ pub struct SessionFilters {
     pub workflow_id: Option<WorkflowId>,
     pub created_from: Option<Timestamp>,
     pub created_before: Option<Timestamp>,
+    /// Issuing country of the verified document (alpha-3).
+    pub country: Option<String>,
+    /// Free text: a part of `vendor_data`, or an exact session id or number.
+    pub search: Option<String>,
     pub ordering: SessionOrdering,
     pub limit: i64,
     pub offset: i64,
@@ -181,12 +186,15 @@ impl Store {
         now: Timestamp,
     ) -> Result<(Session, bool)> {
         let mut tx = self.db.write.begin().await?;
-        // Lock the application row first: concurrent creates for the same vendor_data then see
-        // each other's sessions, and session numbers are handed out without gaps.
-        sqlx::query("UPDATE applications SET session_counter = session_counter WHERE id = $1")
-            .bind(app.id.to_string())
-            .execute(&mut *tx)
-            .await?;
+        // Taking the next number locks the application row: concurrent creates for the same
+        // vendor_data then see each other's sessions, and numbers are handed out without gaps
+        // (a reused session gives its number back inside the same transaction).
+        let number: i64 = sqlx::query_scalar(
+            "UPDATE applications SET session_counter = session_counter + 1 WHERE id = $1 RETURNING session_counter",
+        )
+        .bind(app.id.to_string())
+        .fetch_one(&mut *tx)
+        .await?;
         if let Some(vendor_data) = &input.vendor_data {
             let sql = format!(
                 "SELECT {COLUMNS} FROM sessions WHERE application_id = $1 AND vendor_data = $2 \
@@ -204,6 +212,12 @@ impl Store {
                 session.callback = input.callback.clone();
                 session.metadata = input.metadata.clone();
                 session.updated_at = now;
+                sqlx::query(
+                    "UPDATE applications SET session_counter = session_counter - 1 WHERE id = $1",
+                )
+                .bind(app.id.to_string())
+                .execute(&mut *tx)
+                .await?;
                 sqlx::query("UPDATE sessions SET callback = $1, metadata = $2, updated_at = $3 WHERE id = $4")
                     .bind(&session.callback)
                     .bind(to_json_text(&session.metadata))
@@ -215,12 +229,6 @@ impl Store {
                 return Ok((session, true));
             }
         }
-        let number: i64 = sqlx::query_scalar(
-            "UPDATE applications SET session_counter = session_counter + 1 WHERE id = $1 RETURNING session_counter",
-        )
-        .bind(app.id.to_string())
-        .fetch_one(&mut *tx)
-        .await?;
         let session = Session {
             id,
             application_id: app.id,
@@ -253,10 +261,11 @@ impl Store {
             created_at: now,
             updated_at: now,
             expires_at: now.plus_seconds(workflow.settings.session_expiration_time),
+            country: None,
         };
         sqlx::query(&format!(
             "INSERT INTO sessions ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, \
-             $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23)"
+             $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24)"
         ))
         .bind(session.id.to_string())
         .bind(session.application_id.to_string())
@@ -281,6 +290,7 @@ impl Store {
         .bind(now.micros())
         .bind(now.micros())
         .bind(session.expires_at.micros())
+        .bind(&session.country)
         .execute(&mut *tx)
         .await?;
         if let (Some(key), Some(image)) = (&session.portrait_media_key, &input.portrait_image) {
@@ -380,6 +390,22 @@ impl Store {
         if let Some(before) = filters.created_before {
             let p = next(&mut args, Arg::Int(before.micros()));
             clauses.push(format!("created_at < {p}"));
+        }
+        if let Some(country) = &filters.country {
+            let p = next(&mut args, Arg::Text(country.clone()));
+            clauses.push(format!("country = {p}"));
+        }
+        if let Some(search) = &filters.search {
+            let escaped = search
+                .to_lowercase()
+                .replace('\\', "\\\\")
+                .replace('%', "\\%")
+                .replace('_', "\\_");
+            let like = next(&mut args, Arg::Text(format!("%{escaped}%")));
+            let exact = next(&mut args, Arg::Text(search.trim().to_owned()));
+            clauses.push(format!(
+                "(LOWER(COALESCE(vendor_data, '')) LIKE {like} ESCAPE '\\' OR id = {exact} OR CAST(session_number AS TEXT) = {exact})"
+            ));
         }
         let where_sql = clauses.join(" AND ");
         let count_sql = format!("SELECT COUNT(*) AS n FROM sessions WHERE {where_sql}");

@@ -163,14 +163,18 @@ fn parse_filters(query: &QueryPairs) -> Result<(Page, SessionFilters), ApiError>
         ),
         Some(other) => errors.add("session_kind", not_a_choice(other)),
     }
-    for unsupported in ["country", "search"] {
-        if query.get(unsupported).is_some() {
+    if let Some(country) = query.get("country") {
+        let code = country.trim().to_ascii_uppercase();
+        if code.len() == 3 && code.bytes().all(|b| b.is_ascii_uppercase()) {
+            filters.country = Some(code);
+        } else {
             errors.add(
-                unsupported,
-                "This filter is not supported by this server yet.",
+                "country",
+                "Enter an ISO 3166-1 alpha-3 country code (e.g. ESP).",
             );
         }
     }
+    filters.search = query.get("search").map(str::to_owned);
     Ok(errors.into_result((page, filters))?)
 }
 
@@ -180,6 +184,8 @@ fn parse_filters(query: &QueryPairs) -> Result<(Page, SessionFilters), ApiError>
            ("date_from" = Option<String>, Query, description = "ISO date or datetime, inclusive"),
            ("date_to" = Option<String>, Query, description = "ISO date (whole day) or datetime, inclusive"),
            ("ordering" = Option<String>, Query, description = "-created_at (default) or created_at"),
+           ("country" = Option<String>, Query, description = "Issuing country (alpha-3) of the verified document"),
+           ("search" = Option<String>, Query, description = "Part of vendor_data, or an exact session id or number"),
            ("limit" = Option<i64>, Query), ("offset" = Option<i64>, Query)),
     responses((status = 200, description = "{count, next, previous, results}", body = Value)))]
 pub async fn list_sessions(

@@ -196,7 +196,7 @@ async fn vendor_data_reuses_the_unfinished_session_on_the_same_version() {
 }
 
 #[tokio::test]
-async fn decision_has_every_array_null_until_a_feature_runs() {
+async fn decision_leaves_out_every_array_until_a_feature_runs() {
     let app = spawn_app().await;
     let created = app
         .create_session(json!({"vendor_data": "v", "metadata": {"k": "v"}}))
@@ -296,6 +296,27 @@ async fn list_paginates_with_absolute_links_and_filters() {
         .get("/v3/sessions/?date_from=2000-01-01&date_to=2999-12-31", key)
         .await;
     assert_eq!(today["count"], 5);
+    let (_, searched) = app.get("/v3/sessions/?search=USER-3", key).await;
+    assert_eq!(
+        searched["count"], 1,
+        "search is case-insensitive on vendor_data"
+    );
+    assert_eq!(searched["results"][0]["session_id"], ids[3]);
+    let (_, by_number) = app.get("/v3/sessions/?search=5", key).await;
+    assert_eq!(by_number["results"][0]["session_id"], ids[4]);
+    let (_, wildcard) = app.get("/v3/sessions/?search=%25", key).await;
+    assert_eq!(
+        wildcard["count"], 0,
+        "LIKE wildcards in the search text are literal"
+    );
+    app.execute_sql(
+        "UPDATE sessions SET country = 'ESP' WHERE id = $1",
+        &[&ids[2]],
+    )
+    .await;
+    let (_, spanish) = app.get("/v3/sessions/?country=esp", key).await;
+    assert_eq!(spanish["count"], 1);
+    assert_eq!(spanish["results"][0]["country"], "ESP");
     let (status, _) = app.get("/v3/sessions", key).await;
     assert_eq!(
         status,
