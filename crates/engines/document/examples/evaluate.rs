@@ -1,0 +1,87 @@
+//! Full evaluation on the synthetic corpus:
+//! `cargo run --release --example evaluate -- [N=500] [SEED=7] [--no-viz] [--json OUT]`.
+
+mod common;
+
+use chrono::NaiveDate;
+use verity_document::{eval, synth::Assets, DocumentEngine, ReadOptions};
+
+fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let nums: Vec<u64> = args.iter().filter_map(|a| a.parse().ok()).collect();
+    let n = nums.first().copied().unwrap_or(500) as usize;
+    let seed = nums.get(1).copied().unwrap_or(7);
+    let viz = !args.iter().any(|a| a == "--no-viz");
+    let json_out = args
+        .iter()
+        .position(|a| a == "--json")
+        .and_then(|i| args.get(i + 1));
+    let today = NaiveDate::from_ymd_opt(2026, 11, 22).ok_or("date")?;
+
+    let rss0 = common::rss_kib();
+    let t = std::time::Instant::now();
+    let engine = DocumentEngine::load(&common::models_dir())?;
+    let load_ms = t.elapsed().as_secs_f64() * 1000.0;
+    let rss1 = common::rss_kib();
+    let assets = Assets::load(&common::models_dir())?;
+    let opts = ReadOptions {
+        read_visual_zone: viz,
+        ..ReadOptions::default()
+    };
+    let report = eval::evaluate(&engine, &assets, n, seed, today, &opts, |r| {
+        if (r.mrz_expected && !r.mrz_correct)
+            || (r.pdf417_expected && !r.pdf417_decoded)
+            || !r.verified_but_wrong.is_empty()
+        {
+            eprintln!(
+                "doc {} {:?}: mrz_ok={} pdf_ok={} wrong={:?} warnings={:?} err={:?}",
+                r.index,
+                r.kind,
+                r.mrz_correct,
+                r.pdf417_decoded,
+                r.verified_but_wrong,
+                r.warnings,
+                r.error
+            );
+        }
+    });
+    let mut times: Vec<f64> = report.items.iter().map(|i| i.millis).collect();
+    times.sort_by(|a, b| a.partial_cmp(b).unwrap_or(std::cmp::Ordering::Equal));
+    let p = |q: f64| {
+        times
+            .get(((times.len() as f64 - 1.0) * q) as usize)
+            .copied()
+            .unwrap_or(0.0)
+    };
+    println!("documents            {}", report.documents);
+    println!("visual zone read     {viz}");
+    println!(
+        "MRZ fully correct    {}/{} = {:.2}%",
+        report.mrz_correct,
+        report.mrz_documents,
+        100.0 * report.mrz_accuracy()
+    );
+    println!(
+        "PDF417 decoded       {}/{} = {:.2}%",
+        report.pdf417_decoded,
+        report.pdf417_documents,
+        100.0 * report.pdf417_rate()
+    );
+    println!("verified             {}", report.verified);
+    println!("verified, wrong field {}", report.verified_but_wrong);
+    println!(
+        "ms/document (front+back) p50 {:.0}  p90 {:.0}  max {:.0}",
+        p(0.5),
+        p(0.9),
+        p(1.0)
+    );
+    println!(
+        "model load {:.0} ms, RSS +{} MiB after load",
+        load_ms,
+        (rss1.saturating_sub(rss0)) / 1024
+    );
+    if let Some(path) = json_out {
+        std::fs::write(path, serde_json::to_string_pretty(&report)?)?;
+    }
+    Ok(())
+}

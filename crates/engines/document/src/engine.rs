@@ -1,0 +1,1149 @@
+//! The document engine: images in, a §5.4-shaped reading out.
+
+use std::collections::BTreeMap;
+use std::io::Cursor;
+use std::path::Path;
+
+use chrono::{Datelike, NaiveDate};
+use image::{imageops, DynamicImage, GrayImage, RgbImage};
+use serde::Serialize;
+
+use crate::barcode::{self, Aamva, Barcode};
+use crate::countries::country_name;
+use crate::layout::{doc_size_mm, mrz_origin_mm, portrait_mm, MRZ_PITCH_MM};
+use crate::mrz::{self, Mrz, MrzFormat};
+use crate::ocr::{crop_quad, Ocr, Recognized, TextBox};
+use crate::quality::{self, QualityScore};
+
+/// Largest side of the image the pipeline works on (bigger uploads are downscaled).
+const WORK_MAX_SIDE: u32 = 1600;
+/// Refuse to decode images above this many pixels (decompression bombs).
+const MAX_PIXELS: u64 = 40_000_000;
+
+#[derive(Debug, thiserror::Error)]
+pub enum LoadError {
+    #[error("model file missing or unreadable ({0}); run crates/engines/document/fetch-models.sh")]
+    Model(String),
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ReadError {
+    /// Maps to HTTP 400 `COULD_NOT_RECOGNIZE_DOCUMENT`.
+    #[error("could not recognize a document in the image")]
+    CouldNotRecognizeDocument,
+    #[error("image could not be decoded: {0}")]
+    InvalidImage(String),
+    #[error("inference failed: {0}")]
+    Inference(String),
+}
+
+#[derive(Debug, Clone)]
+pub struct ReadOptions {
+    /// Reference date for expiry and age (defaults to today, UTC).
+    pub today: Option<NaiveDate>,
+    /// Emit MINIMUM_AGE_NOT_MET below this age.
+    pub minimum_age: Option<u32>,
+    /// Read the printed zone (names, dates, number) and cross-check it; costs one
+    /// recognition per text line.
+    pub read_visual_zone: bool,
+    /// Produce a JPEG crop of the portrait.
+    pub crop_portrait: bool,
+}
+
+impl Default for ReadOptions {
+    fn default() -> Self {
+        ReadOptions {
+            today: None,
+            minimum_age: None,
+            read_visual_zone: true,
+            crop_portrait: true,
+        }
+    }
+}
+
+/// A §9.3 warning raised by the engine. `log_type` is decided by the caller's workflow config.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct Warning {
+    pub risk: String,
+    pub short_description: String,
+    pub long_description: String,
+    pub additional_data: Option<serde_json::Value>,
+}
+
+impl Warning {
+    fn new(risk: &str, short: &str, long: impl Into<String>) -> Self {
+        Warning {
+            risk: risk.into(),
+            short_description: short.into(),
+            long_description: long.into(),
+            additional_data: None,
+        }
+    }
+}
+
+/// The `mrz{}` object of spec §5.4.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct MrzReport {
+    pub surname: String,
+    pub name: String,
+    pub country: String,
+    pub nationality: String,
+    pub birth_date: Option<String>,
+    pub expiry_date: Option<String>,
+    pub sex: String,
+    pub document_type: String,
+    pub document_number: String,
+    pub optional_data: String,
+    pub optional_data_2: String,
+    pub birth_date_hash: String,
+    pub expiry_date_hash: String,
+    pub document_number_hash: String,
+    pub final_hash: String,
+    pub personal_number: String,
+    pub warnings: Vec<String>,
+    pub errors: Vec<String>,
+    pub mrz_type: String,
+    pub mrz_string: String,
+    pub mrz_key: String,
+    /// Every check digit holds (not a Didit field; convenient for callers).
+    pub valid: bool,
+}
+
+impl MrzReport {
+    fn from_mrz(m: &Mrz) -> Self {
+        MrzReport {
+            surname: m.surname.clone(),
+            name: m.given_names.clone(),
+            country: m.issuing_state.clone(),
+            nationality: m.nationality.clone(),
+            birth_date: m.birth_date.map(|d| d.to_string()),
+            expiry_date: m.expiry_date.map(|d| d.to_string()),
+            sex: m.sex.to_string(),
+            document_type: m.document_code.clone(),
+            document_number: m.document_number.clone(),
+            optional_data: m.optional_data.clone(),
+            optional_data_2: m.optional_data_2.clone(),
+            birth_date_hash: m.birth_date_check.printed.to_string(),
+            expiry_date_hash: m.expiry_date_check.printed.to_string(),
+            document_number_hash: m.document_number_check.printed.to_string(),
+            final_hash: m
+                .composite_check
+                .map(|c| c.printed.to_string())
+                .unwrap_or_default(),
+            personal_number: m.personal_number.clone(),
+            warnings: m.warnings.clone(),
+            errors: m.errors.clone(),
+            mrz_type: m.format.as_str().into(),
+            mrz_string: m.mrz_string(),
+            mrz_key: m.mrz_key(),
+            valid: m.is_valid(),
+        }
+    }
+}
+
+/// Fields read from the printed (visual) zone, before cross-checking.
+#[derive(Debug, Clone, Default, Serialize, PartialEq)]
+pub struct VisualZone {
+    pub surname: Option<String>,
+    pub given_names: Option<String>,
+    pub document_number: Option<String>,
+    pub birth_date: Option<NaiveDate>,
+    pub expiry_date: Option<NaiveDate>,
+    pub lines: Vec<String>,
+}
+
+/// What the engine read from one document (front and optional back). Field names follow
+/// `id_verifications[]` of spec §5.4; dates are ISO `YYYY-MM-DD`.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct DocumentReading {
+    pub document_type: Option<String>,
+    pub document_subtype: Option<String>,
+    pub document_number: Option<String>,
+    pub personal_number: Option<String>,
+    pub date_of_birth: Option<String>,
+    pub age: Option<u32>,
+    pub expiration_date: Option<String>,
+    pub date_of_issue: Option<String>,
+    pub issuing_state: Option<String>,
+    pub issuing_state_name: Option<String>,
+    pub first_name: Option<String>,
+    pub last_name: Option<String>,
+    pub full_name: Option<String>,
+    pub gender: Option<String>,
+    pub address: Option<String>,
+    pub nationality: Option<String>,
+    pub extra_fields: BTreeMap<String, String>,
+    pub mrz: Option<MrzReport>,
+    pub barcodes: Vec<Barcode>,
+    pub front_image_quality_score: QualityScore,
+    pub back_image_quality_score: Option<QualityScore>,
+    pub visual_zone: VisualZone,
+    pub warnings: Vec<Warning>,
+    /// The identity fields are confirmed by check digits (MRZ) or by an AAMVA barcode that
+    /// agrees with the printed zone. False means "do not approve on these fields".
+    pub data_verified: bool,
+    /// JPEG of the document portrait (for face match); not serialised.
+    #[serde(skip)]
+    pub portrait_jpeg: Option<Vec<u8>>,
+}
+
+impl DocumentReading {
+    pub fn has_warning(&self, risk: &str) -> bool {
+        self.warnings.iter().any(|w| w.risk == risk)
+    }
+}
+
+pub struct DocumentEngine {
+    ocr: Ocr,
+}
+
+/// Everything found on one side.
+struct Side {
+    rgb: RgbImage,
+    gray: GrayImage,
+    boxes: Vec<TextBox>,
+    mrz: Option<(Mrz, Vec<TextBox>)>,
+    mrz_seen: bool,
+    texts: Vec<(TextBox, Recognized)>,
+    barcodes: Vec<Barcode>,
+}
+
+fn decode_image(bytes: &[u8]) -> Result<RgbImage, ReadError> {
+    let reader = image::ImageReader::new(Cursor::new(bytes))
+        .with_guessed_format()
+        .map_err(|e| ReadError::InvalidImage(e.to_string()))?;
+    let (w, h) = reader
+        .into_dimensions()
+        .map_err(|e| ReadError::InvalidImage(e.to_string()))?;
+    if w as u64 * h as u64 > MAX_PIXELS {
+        return Err(ReadError::InvalidImage(format!(
+            "{w}x{h} exceeds {MAX_PIXELS} pixels"
+        )));
+    }
+    let img = image::ImageReader::new(Cursor::new(bytes))
+        .with_guessed_format()
+        .map_err(|e| ReadError::InvalidImage(e.to_string()))?
+        .decode()
+        .map_err(|e| ReadError::InvalidImage(e.to_string()))?;
+    let rgb = DynamicImage::ImageRgb8(img.to_rgb8());
+    let (w, h) = (rgb.width(), rgb.height());
+    let rgb = if w.max(h) > WORK_MAX_SIDE {
+        let s = WORK_MAX_SIDE as f32 / w.max(h) as f32;
+        rgb.resize_exact(
+            (w as f32 * s) as u32,
+            (h as f32 * s) as u32,
+            imageops::FilterType::Triangle,
+        )
+    } else {
+        rgb
+    };
+    Ok(rgb.to_rgb8())
+}
+
+impl DocumentEngine {
+    /// Load the PP-OCRv4 models from `models_dir` (see `fetch-models.sh`).
+    pub fn load(models_dir: &Path) -> Result<Self, LoadError> {
+        let ocr = Ocr::load(models_dir).map_err(|e| LoadError::Model(e.to_string()))?;
+        Ok(DocumentEngine { ocr })
+    }
+
+    pub fn ocr(&self) -> &Ocr {
+        &self.ocr
+    }
+
+    /// Read a document from its front image and optional back image (JPEG/PNG/WebP/TIFF bytes).
+    pub fn read(
+        &self,
+        front: &[u8],
+        back: Option<&[u8]>,
+        opts: &ReadOptions,
+    ) -> Result<DocumentReading, ReadError> {
+        let today = opts
+            .today
+            .unwrap_or_else(|| chrono::Utc::now().date_naive());
+        let front = self.analyze(decode_image(front)?, today, opts)?;
+        let back = match back {
+            Some(b) => Some(self.analyze(decode_image(b)?, today, opts)?),
+            None => None,
+        };
+        self.assemble(front, back, today, opts)
+    }
+
+    fn analyze(
+        &self,
+        rgb: RgbImage,
+        today: NaiveDate,
+        opts: &ReadOptions,
+    ) -> Result<Side, ReadError> {
+        let gray = imageops::grayscale(&rgb);
+        let boxes = self
+            .ocr
+            .detect(&rgb)
+            .map_err(|e| ReadError::Inference(e.to_string()))?;
+        let (mrz, mrz_seen, mrz_boxes) = self.find_mrz(&rgb, &boxes, today)?;
+        let mut texts = Vec::new();
+        if opts.read_visual_zone {
+            for b in boxes.iter().filter(|b| !mrz_boxes.contains(b)).take(60) {
+                if b.height() < 8.0 || b.width() < 8.0 {
+                    continue;
+                }
+                let crop = crop_quad(&rgb, &b.quad, 0.0);
+                let r = self
+                    .ocr
+                    .recognize(&crop, false)
+                    .map_err(|e| ReadError::Inference(e.to_string()))?;
+                if r.confidence > 0.5 && !r.text.trim().is_empty() {
+                    texts.push((*b, r));
+                }
+            }
+        }
+        let barcodes = barcode::decode(&gray);
+        Ok(Side {
+            rgb,
+            gray,
+            boxes,
+            mrz: mrz.map(|m| (m, mrz_boxes)),
+            mrz_seen,
+            texts,
+            barcodes,
+        })
+    }
+
+    /// Locate the MRZ band: the bottom-most group of 2–3 long, parallel, similarly sized
+    /// text lines whose recognised text looks like an MRZ.
+    #[allow(clippy::type_complexity)]
+    fn find_mrz(
+        &self,
+        rgb: &RgbImage,
+        boxes: &[TextBox],
+        today: NaiveDate,
+    ) -> Result<(Option<Mrz>, bool, Vec<TextBox>), ReadError> {
+        let widest = boxes.iter().map(|b| b.width()).fold(0.0, f32::max);
+        if std::env::var_os("VERITY_DOC_DEBUG").is_some() {
+            for b in boxes {
+                eprintln!(
+                    "box {:.0}x{:.0} at ({:.0},{:.0}) angle {:.1}",
+                    b.width(),
+                    b.height(),
+                    b.center().0,
+                    b.center().1,
+                    b.angle().to_degrees()
+                );
+            }
+        }
+        let mut cands: Vec<(TextBox, String)> = Vec::new();
+        for b in boxes {
+            if b.width() < 0.55 * widest || b.width() / b.height().max(1.0) < 8.0 {
+                continue;
+            }
+            // The unclipped box reaches into the neighbouring MRZ line; a tight crop reads
+            // far better (measured: line 1 went from 12 to 44 correct characters).
+            let crop = crop_quad(rgb, &b.quad, -0.2);
+            let r = self
+                .ocr
+                .recognize(&crop, true)
+                .map_err(|e| ReadError::Inference(e.to_string()))?;
+            let t = mrz::normalize_line(&r.text);
+            if std::env::var_os("VERITY_DOC_DEBUG").is_some() {
+                eprintln!(
+                    "mrz candidate {:.0}x{:.0} at {:?}: {:?} ({:.2})",
+                    b.width(),
+                    b.height(),
+                    b.center(),
+                    t,
+                    r.confidence
+                );
+            }
+            if t.len() >= 24 && (t.contains('<') || t.len() >= 40) {
+                cands.push((*b, t));
+            }
+        }
+        if cands.is_empty() {
+            return Ok((None, false, Vec::new()));
+        }
+        cands.sort_by(|a, b| {
+            a.0.center()
+                .1
+                .partial_cmp(&b.0.center().1)
+                .unwrap_or(std::cmp::Ordering::Equal)
+        });
+        // Try the bottom-most 3 lines as TD1, then the bottom-most 2 as TD2/TD3/MRV.
+        let mut best: Option<(Mrz, Vec<TextBox>)> = None;
+        for k in [3usize, 2] {
+            if cands.len() < k {
+                continue;
+            }
+            let group = &cands[cands.len() - k..];
+            let lens: Vec<usize> = group.iter().map(|g| g.1.len()).collect();
+            let avg = lens.iter().sum::<usize>() as f32 / k as f32;
+            // TD1 lines are ~30 characters; 2-line formats 36 or 44.
+            if (k == 3 && !(25.0..=34.0).contains(&avg)) || (k == 2 && avg < 32.0) {
+                continue;
+            }
+            let lines: Vec<String> = group.iter().map(|g| g.1.clone()).collect();
+            if let Ok(m) = mrz::repair_and_parse(&lines, today) {
+                let better = best
+                    .as_ref()
+                    .is_none_or(|(b, _)| m.is_valid() && !b.is_valid());
+                if better {
+                    best = Some((m, group.iter().map(|g| g.0).collect()));
+                }
+            }
+        }
+        match best {
+            Some((m, bx)) => Ok((Some(m), true, bx)),
+            None => Ok((None, true, Vec::new())),
+        }
+    }
+
+    fn assemble(
+        &self,
+        front: Side,
+        back: Option<Side>,
+        today: NaiveDate,
+        opts: &ReadOptions,
+    ) -> Result<DocumentReading, ReadError> {
+        let mut warnings = Vec::new();
+        let sides: Vec<&Side> = std::iter::once(&front).chain(back.iter()).collect();
+        let mrz_side = sides.iter().position(|s| s.mrz.is_some());
+        let mrz = mrz_side.and_then(|i| sides[i].mrz.as_ref().map(|(m, b)| (m.clone(), b.clone())));
+        let barcodes: Vec<Barcode> = sides
+            .iter()
+            .flat_map(|s| s.barcodes.iter().cloned())
+            .collect();
+        let aamva = barcodes.iter().find_map(|b| barcode::parse_aamva(&b.data));
+        let texts: Vec<(TextBox, Recognized)> =
+            sides.iter().flat_map(|s| s.texts.iter().cloned()).collect();
+        let viz = parse_visual_zone(&texts);
+
+        let nothing_found = mrz.is_none()
+            && aamva.is_none()
+            && sides.iter().all(|s| s.boxes.len() < 3)
+            && barcodes.is_empty();
+        if nothing_found {
+            return Err(ReadError::CouldNotRecognizeDocument);
+        }
+
+        let mut r = DocumentReading {
+            document_type: None,
+            document_subtype: None,
+            document_number: None,
+            personal_number: None,
+            date_of_birth: None,
+            age: None,
+            expiration_date: None,
+            date_of_issue: None,
+            issuing_state: None,
+            issuing_state_name: None,
+            first_name: None,
+            last_name: None,
+            full_name: None,
+            gender: None,
+            address: None,
+            nationality: None,
+            extra_fields: BTreeMap::new(),
+            mrz: None,
+            barcodes: barcodes.clone(),
+            front_image_quality_score: side_quality(&front, mrz_side == Some(0)),
+            back_image_quality_score: back.as_ref().map(|b| side_quality(b, mrz_side == Some(1))),
+            visual_zone: viz.clone(),
+            warnings: Vec::new(),
+            data_verified: false,
+            portrait_jpeg: None,
+        };
+        let mut birth = None;
+        let mut expiry = None;
+
+        if let Some((m, _)) = &mrz {
+            r.mrz = Some(MrzReport::from_mrz(m));
+            if !m.is_valid() {
+                warnings.push(Warning::new(
+                    "MRZ_VALIDATION_FAILED",
+                    "MRZ check digits do not validate",
+                    format!(
+                        "The machine readable zone could not be validated: {}",
+                        m.errors.join("; ")
+                    ),
+                ));
+            } else {
+                r.document_type = Some(m.document_type_display().into());
+                r.document_subtype = Some(m.document_code.clone());
+                r.document_number = Some(m.document_number.clone());
+                r.personal_number =
+                    (!m.personal_number.is_empty()).then(|| m.personal_number.clone());
+                r.issuing_state = Some(iso_alpha3(&m.issuing_state));
+                r.issuing_state_name = m.issuing_state_name().map(String::from);
+                r.nationality = Some(iso_alpha3(&m.nationality));
+                r.gender = Some(m.sex.to_string());
+                birth = m.birth_date;
+                expiry = m.expiry_date;
+                // Prefer the printed spelling (accents, untruncated) when it agrees with the MRZ.
+                let last = match &viz.surname {
+                    Some(v) if names_identical(v, &m.surname, m.name_truncated) => v.clone(),
+                    _ => m.surname.clone(),
+                };
+                let first = match &viz.given_names {
+                    Some(v) if names_identical(v, &m.given_names, m.name_truncated) => v.clone(),
+                    _ => m.given_names.clone(),
+                };
+                set_names(&mut r, first, last);
+                // Check digits cover number and dates but not names: when the printed zone
+                // is read, its surname must confirm the MRZ's before we vouch for the data.
+                // Exact agreement only: a one-letter tolerance let "HAN" through for "CHAN".
+                let names_confirmed = viz
+                    .surname
+                    .as_ref()
+                    .is_some_and(|v| names_identical(v, &m.surname, m.name_truncated));
+                r.data_verified = names_confirmed || !opts.read_visual_zone;
+                cross_check_mrz(m, &viz, &mut warnings);
+            }
+        } else if let Some(a) = &aamva {
+            r.document_type = Some("Driver's License".into());
+            r.document_number = a.document_number.clone();
+            r.issuing_state = Some(a.country.clone().unwrap_or_else(|| "USA".into()));
+            r.issuing_state_name = r
+                .issuing_state
+                .as_deref()
+                .and_then(country_name)
+                .map(String::from);
+            r.nationality = None;
+            r.gender = a.sex.map(|c| c.to_string());
+            birth = a.birth_date;
+            expiry = a.expiry_date;
+            r.date_of_issue = a.issue_date.map(|d| d.to_string());
+            let given = [a.first_name.clone(), a.middle_name.clone()]
+                .into_iter()
+                .flatten()
+                .collect::<Vec<_>>()
+                .join(" ");
+            set_names(&mut r, given, a.last_name.clone().unwrap_or_default());
+            let addr = [
+                a.street.clone(),
+                a.city.clone(),
+                a.state
+                    .clone()
+                    .zip(a.postal_code.clone())
+                    .map(|(s, z)| format!("{s} {z}")),
+            ]
+            .into_iter()
+            .flatten()
+            .collect::<Vec<_>>()
+            .join(", ");
+            r.address = (!addr.is_empty()).then_some(addr);
+            if let Some(s) = &a.state {
+                r.extra_fields
+                    .insert("issuing_subdivision".into(), s.clone());
+            }
+            for (k, v) in [
+                ("dl_categories", "DCA"),
+                ("restrictions", "DCB"),
+                ("endorsements", "DCD"),
+            ] {
+                if let Some(x) = a.fields.get(v) {
+                    r.extra_fields.insert(k.into(), x.clone());
+                }
+            }
+            let consistent = cross_check_aamva(a, &viz, &mut warnings);
+            r.data_verified = consistent && a.document_number.is_some() && birth.is_some();
+        } else {
+            // Only the printed zone: report what was read, unverified.
+            r.document_number = viz.document_number.clone();
+            birth = viz.birth_date;
+            expiry = viz.expiry_date;
+            if let (Some(s), Some(g)) = (&viz.surname, &viz.given_names) {
+                set_names(&mut r, g.clone(), s.clone());
+            }
+        }
+
+        if mrz.is_none() && aamva.is_none() {
+            let seen = sides.iter().any(|s| s.mrz_seen);
+            warnings.push(Warning::new(
+                if seen {
+                    "MRZ_VALIDATION_FAILED"
+                } else {
+                    "MRZ_NOT_DETECTED"
+                },
+                if seen {
+                    "MRZ could not be parsed"
+                } else {
+                    "No MRZ detected"
+                },
+                "No machine readable zone or driving-licence barcode could be read.",
+            ));
+            warnings.push(Warning::new(
+                "COULD_NOT_DETECT_DOCUMENT_TYPE",
+                "Document type not detected",
+                "The document type could not be determined from an MRZ or a barcode.",
+            ));
+        }
+
+        r.date_of_birth = birth.map(|d| d.to_string());
+        r.expiration_date = expiry.map(|d| d.to_string());
+        r.age = birth.map(|b| age_on(b, today));
+        if let (Some(b), Some(e)) = (birth, expiry) {
+            if b >= e || b > today {
+                warnings.push(Warning::new(
+                    "DATA_INCONSISTENT",
+                    "Inconsistent dates",
+                    "The birth date is after the expiry date or in the future.",
+                ));
+                r.data_verified = false;
+            }
+        }
+        match expiry {
+            Some(e) if e < today => warnings.push(Warning::new(
+                "DOCUMENT_EXPIRED",
+                "Document expired",
+                format!("The document expired on {e}."),
+            )),
+            None if r.document_number.is_some() => warnings.push(Warning::new(
+                "EXPIRATION_DATE_NOT_DETECTED",
+                "Expiry date not detected",
+                "The expiry date could not be read.",
+            )),
+            _ => {}
+        }
+        if let (Some(min), Some(age)) = (opts.minimum_age, r.age) {
+            if age < min {
+                warnings.push(Warning::new(
+                    "MINIMUM_AGE_NOT_MET",
+                    "Below minimum age",
+                    format!("Age {age} is below the minimum of {min}."),
+                ));
+            }
+        }
+
+        // Portrait: on the MRZ side for passports, TD2 and visas; on the front otherwise.
+        let portrait = match (&mrz, mrz_side) {
+            (Some((m, bx)), Some(i)) if m.format != MrzFormat::Td1 => {
+                portrait_from_mrz(&sides[i].rgb, m.format, bx)
+            }
+            _ => portrait_by_texture(&front),
+        };
+        match portrait {
+            Some(p) if opts.crop_portrait => {
+                let mut out = Vec::new();
+                let enc = image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, 90);
+                if p.write_with_encoder(enc).is_ok() {
+                    r.portrait_jpeg = Some(out);
+                }
+            }
+            Some(_) => {}
+            None => warnings.push(Warning::new(
+                "PORTRAIT_IMAGE_NOT_DETECTED",
+                "No portrait",
+                "No portrait photo could be found on the document.",
+            )),
+        }
+        if r.data_verified
+            && warnings.iter().any(|w| {
+                [
+                    "DATA_INCONSISTENT",
+                    "MRZ_AND_DATA_EXTRACTED_FROM_OCR_NOT_SAME",
+                ]
+                .contains(&w.risk.as_str())
+            })
+        {
+            r.data_verified = false;
+        }
+        r.warnings = warnings;
+        Ok(r)
+    }
+}
+
+/// ICAO uses `D` for Germany; the API's `issuing_state` is ISO alpha-3.
+fn iso_alpha3(code: &str) -> String {
+    if code == "D" {
+        "DEU".into()
+    } else {
+        code.into()
+    }
+}
+
+fn age_on(birth: NaiveDate, today: NaiveDate) -> u32 {
+    let mut age = today.year() - birth.year();
+    if (today.month(), today.day()) < (birth.month(), birth.day()) {
+        age -= 1;
+    }
+    age.max(0) as u32
+}
+
+fn set_names(r: &mut DocumentReading, first: String, last: String) {
+    let full = format!("{first} {last}").trim().to_string();
+    r.first_name = (!first.is_empty()).then_some(first);
+    r.last_name = (!last.is_empty()).then_some(last);
+    r.full_name = (!full.is_empty()).then_some(full);
+}
+
+/// Upper-case ASCII letters only, ICAO-transliterated, for comparing names across zones.
+fn name_key(s: &str) -> String {
+    crate::synth::transliterate(s)
+        .chars()
+        .filter(|c| c.is_ascii_alphabetic())
+        .collect()
+}
+
+/// The printed name transliterates exactly to the MRZ name (or extends a truncated one):
+/// only then is the printed spelling reported instead of the MRZ's.
+fn names_identical(printed: &str, mrz_name: &str, truncated: bool) -> bool {
+    let (p, m) = (name_key(printed), name_key(mrz_name));
+    !m.is_empty() && (p == m || (truncated && p.starts_with(&m)))
+}
+
+/// Printed and MRZ names agree: equal after transliteration, allowing the simpler
+/// transliteration variants (Ä → A instead of AE) and ICAO truncation of the MRZ.
+fn names_agree(printed: &str, mrz_name: &str, truncated: bool) -> bool {
+    let (p, m) = (name_key(printed), name_key(mrz_name));
+    if p.is_empty() || m.is_empty() {
+        return p == m;
+    }
+    if p == m || (truncated && p.starts_with(&m)) {
+        return true;
+    }
+    // OCR of the printed zone may drop diacritics (Ü read as U): allow a small edit distance.
+    let d = levenshtein(&p, &m);
+    d <= (m.len() / 6).max(1)
+}
+
+fn levenshtein(a: &str, b: &str) -> usize {
+    let (a, b): (Vec<char>, Vec<char>) = (a.chars().collect(), b.chars().collect());
+    let mut prev: Vec<usize> = (0..=b.len()).collect();
+    for i in 1..=a.len() {
+        let mut cur = vec![i; b.len() + 1];
+        for j in 1..=b.len() {
+            let cost = usize::from(a[i - 1] != b[j - 1]);
+            cur[j] = (prev[j] + 1).min(cur[j - 1] + 1).min(prev[j - 1] + cost);
+        }
+        prev = cur;
+    }
+    prev[b.len()]
+}
+
+/// Compare the validated MRZ with the printed zone; a disagreement is a warning.
+fn cross_check_mrz(m: &Mrz, viz: &VisualZone, warnings: &mut Vec<Warning>) {
+    let mut diffs = Vec::new();
+    let canon = |s: &str| {
+        s.chars()
+            .filter(|c| c.is_ascii_alphanumeric())
+            .map(|c| if c == 'O' { '0' } else { c })
+            .collect::<String>()
+    };
+    if let Some(n) = &viz.document_number {
+        if canon(n) != canon(&m.document_number) {
+            diffs.push("document_number");
+        }
+    }
+    if let (Some(v), Some(b)) = (viz.birth_date, m.birth_date) {
+        if v != b {
+            diffs.push("date_of_birth");
+        }
+    }
+    if let (Some(v), Some(e)) = (viz.expiry_date, m.expiry_date) {
+        if v != e {
+            diffs.push("expiration_date");
+        }
+    }
+    if let Some(s) = &viz.surname {
+        if !names_agree(s, &m.surname, m.name_truncated) {
+            diffs.push("last_name");
+        }
+    }
+    if !diffs.is_empty() {
+        let mut w = Warning::new(
+            "MRZ_AND_DATA_EXTRACTED_FROM_OCR_NOT_SAME",
+            "MRZ and printed data differ",
+            format!(
+                "The MRZ and the printed zone disagree on: {}.",
+                diffs.join(", ")
+            ),
+        );
+        w.additional_data = Some(serde_json::json!({ "fields": diffs }));
+        warnings.push(w);
+    }
+}
+
+/// Compare the barcode with the printed zone of a driving licence.
+fn cross_check_aamva(a: &Aamva, viz: &VisualZone, warnings: &mut Vec<Warning>) -> bool {
+    let mut diffs = Vec::new();
+    if let (Some(v), Some(n)) = (&viz.document_number, &a.document_number) {
+        if v.replace(' ', "") != *n {
+            diffs.push("document_number");
+        }
+    }
+    if let (Some(v), Some(b)) = (viz.birth_date, a.birth_date) {
+        if v != b {
+            diffs.push("date_of_birth");
+        }
+    }
+    if let (Some(v), Some(e)) = (viz.expiry_date, a.expiry_date) {
+        if v != e {
+            diffs.push("expiration_date");
+        }
+    }
+    if let (Some(v), Some(l)) = (&viz.surname, &a.last_name) {
+        if !names_agree(v, l, false) {
+            diffs.push("last_name");
+        }
+    }
+    if !diffs.is_empty() {
+        let mut w = Warning::new(
+            "DATA_INCONSISTENT",
+            "Barcode and printed data differ",
+            format!(
+                "The PDF417 barcode and the printed zone disagree on: {}.",
+                diffs.join(", ")
+            ),
+        );
+        w.additional_data = Some(serde_json::json!({ "fields": diffs }));
+        warnings.push(w);
+    }
+    diffs.is_empty()
+}
+
+const MONTHS: [&str; 12] = [
+    "JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC",
+];
+
+/// Dates as printed: `12 AUG 1974`, `12.08.1974`, `08/12/1974` (US), `1974-08-12`.
+pub fn parse_printed_date(s: &str) -> Option<NaiveDate> {
+    let t: String = s.to_uppercase();
+    let toks: Vec<&str> = t
+        .split(|c: char| c.is_whitespace() || c == '.' || c == '/' || c == '-')
+        .filter(|x| !x.is_empty())
+        .collect();
+    for w in toks.windows(3) {
+        let num = |x: &str| x.parse::<u32>().ok();
+        if let (Some(d), Some(m), Some(y)) = (
+            num(w[0]),
+            MONTHS.iter().position(|m| w[1].starts_with(m)),
+            num(w[2]),
+        ) {
+            if w[2].len() == 4 {
+                return NaiveDate::from_ymd_opt(y as i32, m as u32 + 1, d);
+            }
+        }
+        if let (Some(a), Some(b), Some(c)) = (num(w[0]), num(w[1]), num(w[2])) {
+            if w[0].len() == 4 {
+                return NaiveDate::from_ymd_opt(a as i32, b, c);
+            }
+            if w[2].len() == 4 {
+                // Slashes are the US month-first order; dots and spaces are day-first.
+                return if s.contains('/') {
+                    NaiveDate::from_ymd_opt(c as i32, a, b)
+                } else {
+                    NaiveDate::from_ymd_opt(c as i32, b, a)
+                };
+            }
+        }
+    }
+    None
+}
+
+/// Labels of printed fields (English and French as on ICAO documents, plus US DL codes).
+fn label_of(text: &str) -> Option<&'static str> {
+    let t = text.to_lowercase();
+    let t = t.trim().trim_end_matches(':');
+    if t.contains("surname")
+        || t == "nom"
+        || t.starts_with("surname")
+        || t == "ln"
+        || t.contains("last name")
+    {
+        Some("surname")
+    } else if t.contains("given")
+        || t.contains("prénom")
+        || t.contains("prenom")
+        || t == "fn"
+        || t.contains("first name")
+    {
+        Some("given")
+    } else if t.contains("document no")
+        || t.contains("passport no")
+        || t == "dl"
+        || t.contains("licence no")
+        || t.contains("license no")
+    {
+        Some("number")
+    } else if t.contains("birth") || t == "dob" {
+        Some("birth")
+    } else if t.contains("expiry") || t.contains("expiration") || t == "exp" {
+        Some("expiry")
+    } else {
+        None
+    }
+}
+
+/// Pair each label with its value: the nearest text to its right on the same row, else
+/// the nearest text just below it.
+fn parse_visual_zone(texts: &[(TextBox, Recognized)]) -> VisualZone {
+    let mut v = VisualZone {
+        lines: texts.iter().map(|t| t.1.text.clone()).collect(),
+        ..Default::default()
+    };
+    for (lb, lr) in texts {
+        let Some(label) = label_of(&lr.text) else {
+            continue;
+        };
+        let (lx, ly) = lb.center();
+        let lh = lb.height();
+        let right = texts
+            .iter()
+            .filter(|(b, r)| {
+                let (x, y) = b.center();
+                label_of(&r.text).is_none()
+                    && x > lx
+                    && (y - ly).abs() < lh * 0.6
+                    && b.quad[0].0 > lb.quad[1].0 - 2.0
+            })
+            .min_by(|a, b| {
+                a.0.center()
+                    .0
+                    .partial_cmp(&b.0.center().0)
+                    .unwrap_or(std::cmp::Ordering::Equal)
+            });
+        let below = texts
+            .iter()
+            .filter(|(b, r)| {
+                let (_, y) = b.center();
+                label_of(&r.text).is_none()
+                    && y > ly
+                    && y - ly < lh * 2.6
+                    && (b.quad[0].0 - lb.quad[0].0).abs() < lh * 2.0
+            })
+            .min_by(|a, b| {
+                a.0.center()
+                    .1
+                    .partial_cmp(&b.0.center().1)
+                    .unwrap_or(std::cmp::Ordering::Equal)
+            });
+        let Some((_, val)) = right.or(below) else {
+            continue;
+        };
+        let text = val.text.trim().to_string();
+        match label {
+            "surname" if v.surname.is_none() => v.surname = Some(text),
+            "given" if v.given_names.is_none() => v.given_names = Some(text),
+            "number" if v.document_number.is_none() => {
+                v.document_number = Some(text.replace(' ', ""))
+            }
+            "birth" if v.birth_date.is_none() => v.birth_date = parse_printed_date(&text),
+            "expiry" if v.expiry_date.is_none() => v.expiry_date = parse_printed_date(&text),
+            _ => {}
+        }
+    }
+    v
+}
+
+/// Map the ICAO layout (mm) onto the image using the MRZ lines' geometry.
+fn portrait_from_mrz(rgb: &RgbImage, format: MrzFormat, mrz_boxes: &[TextBox]) -> Option<RgbImage> {
+    let last = mrz_boxes.last()?;
+    let n = format.line_len() as f32;
+    // Characters span the unclipped box width minus its padding; the pitch gives the scale.
+    let pad = last.height() * 0.25;
+    let px_per_mm = (last.width() - 2.0 * pad).max(1.0) / (n * MRZ_PITCH_MM);
+    let angle = last.angle();
+    let (cos, sin) = (angle.cos(), angle.sin());
+    let (ox, base) = mrz_origin_mm(format);
+    // Document point (mm) → image: relative to the MRZ's first character at the last line's
+    // mid-height (≈ 1.2 mm above the baseline), along the line direction.
+    let left_mid = (
+        (last.quad[0].0 + last.quad[3].0) / 2.0,
+        (last.quad[0].1 + last.quad[3].1) / 2.0,
+    );
+    let anchor = (left_mid.0 + pad * cos, left_mid.1 + pad * sin);
+    let to_img = |x: f32, y: f32| {
+        let (dx, dy) = ((x - ox) * px_per_mm, (y - (base - 1.2)) * px_per_mm);
+        (
+            anchor.0 + dx * cos - dy * sin,
+            anchor.1 + dx * sin + dy * cos,
+        )
+    };
+    let (px, py, pw, ph) = portrait_mm(format);
+    let quad = [
+        to_img(px, py),
+        to_img(px + pw, py),
+        to_img(px + pw, py + ph),
+        to_img(px, py + ph),
+    ];
+    let (w, h) = rgb.dimensions();
+    if quad
+        .iter()
+        .any(|p| p.0 < -5.0 || p.1 < -5.0 || p.0 > w as f32 + 5.0 || p.1 > h as f32 + 5.0)
+    {
+        return None;
+    }
+    let crop = crop_quad(rgb, &quad, 0.0);
+    let _ = doc_size_mm(format);
+    looks_like_photo(&crop).then_some(crop)
+}
+
+/// A portrait has texture and colour; a blank or text-only area does not.
+fn looks_like_photo(img: &RgbImage) -> bool {
+    if img.width() < 16 || img.height() < 16 {
+        return false;
+    }
+    let g = imageops::grayscale(img);
+    let n = (g.width() * g.height()) as f32;
+    let mean = g.pixels().map(|p| p.0[0] as f32).sum::<f32>() / n;
+    let var = g
+        .pixels()
+        .map(|p| (p.0[0] as f32 - mean).powi(2))
+        .sum::<f32>()
+        / n;
+    var > 300.0
+}
+
+/// Without an MRZ on the side (TD1 fronts, driving licences): the largest block of
+/// textured, text-free cells with a portrait aspect ratio.
+fn portrait_by_texture(side: &Side) -> Option<RgbImage> {
+    let (w, h) = side.gray.dimensions();
+    let cell = (w.max(h) / 40).max(8);
+    let (gw, gh) = (w / cell, h / cell);
+    let mut text = vec![false; (gw * gh) as usize];
+    for b in &side.boxes {
+        let xs = b.quad.iter().map(|p| p.0);
+        let ys = b.quad.iter().map(|p| p.1);
+        let (x0, x1) = (xs.clone().fold(f32::MAX, f32::min), xs.fold(0.0, f32::max));
+        let (y0, y1) = (ys.clone().fold(f32::MAX, f32::min), ys.fold(0.0, f32::max));
+        for gy in (y0 as u32 / cell)..=((y1 as u32 / cell).min(gh.saturating_sub(1))) {
+            for gx in (x0 as u32 / cell)..=((x1 as u32 / cell).min(gw.saturating_sub(1))) {
+                text[(gy * gw + gx) as usize] = true;
+            }
+        }
+    }
+    let mut tex = vec![false; (gw * gh) as usize];
+    for gy in 0..gh {
+        for gx in 0..gw {
+            let c = imageops::crop_imm(&side.gray, gx * cell, gy * cell, cell, cell).to_image();
+            let n = (cell * cell) as f32;
+            let m = c.pixels().map(|p| p.0[0] as f32).sum::<f32>() / n;
+            let v = c.pixels().map(|p| (p.0[0] as f32 - m).powi(2)).sum::<f32>() / n;
+            tex[(gy * gw + gx) as usize] = v > 150.0 && !text[(gy * gw + gx) as usize];
+        }
+    }
+    // Largest rectangle of textured cells via per-row histograms.
+    let mut best = (0u32, 0u32, 0u32, 0u32, 0u32);
+    let mut hist = vec![0u32; gw as usize];
+    for gy in 0..gh {
+        for gx in 0..gw {
+            hist[gx as usize] = if tex[(gy * gw + gx) as usize] {
+                hist[gx as usize] + 1
+            } else {
+                0
+            };
+        }
+        for x0 in 0..gw as usize {
+            let mut hmin = u32::MAX;
+            for (x1, &hx) in hist.iter().enumerate().skip(x0) {
+                hmin = hmin.min(hx);
+                if hmin == 0 {
+                    break;
+                }
+                let ww = (x1 - x0 + 1) as u32;
+                let aspect = ww as f32 / hmin as f32;
+                if (0.55..=1.0).contains(&aspect) && ww * hmin > best.0 {
+                    best = (ww * hmin, x0 as u32, gy + 1 - hmin, ww, hmin);
+                }
+            }
+        }
+    }
+    // At least ~2% of the image, to avoid picking clutter specks.
+    if (best.0 as f32) < 0.02 * (gw * gh) as f32 || best.4 < 3 {
+        return None;
+    }
+    let crop = imageops::crop_imm(
+        &side.rgb,
+        best.1 * cell,
+        best.2 * cell,
+        best.3 * cell,
+        best.4 * cell,
+    )
+    .to_image();
+    looks_like_photo(&crop).then_some(crop)
+}
+
+fn side_quality(side: &Side, has_mrz: bool) -> QualityScore {
+    let (w, h) = side.gray.dimensions();
+    // Text touching the border means part of the document is cut off.
+    let margin = 3.0;
+    let fully_visible = !side.boxes.is_empty()
+        && side.boxes.iter().all(|b| {
+            b.quad.iter().all(|p| {
+                p.0 > margin && p.1 > margin && p.0 < w as f32 - margin && p.1 < h as f32 - margin
+            })
+        });
+    let px_per_mm = if has_mrz {
+        side.mrz.as_ref().and_then(|(m, bx)| {
+            bx.last()
+                .map(|b| b.width() / (m.format.line_len() as f32 * MRZ_PITCH_MM))
+        })
+    } else {
+        None
+    };
+    let region = if side.boxes.is_empty() {
+        None
+    } else {
+        let xs = side.boxes.iter().flat_map(|b| b.quad.iter().map(|p| p.0));
+        let ys = side.boxes.iter().flat_map(|b| b.quad.iter().map(|p| p.1));
+        let (x0, x1) = (
+            xs.clone().fold(f32::MAX, f32::min).max(0.0),
+            xs.fold(0.0, f32::max).min(w as f32),
+        );
+        let (y0, y1) = (
+            ys.clone().fold(f32::MAX, f32::min).max(0.0),
+            ys.fold(0.0, f32::max).min(h as f32),
+        );
+        Some((x0 as u32, y0 as u32, (x1 - x0) as u32, (y1 - y0) as u32))
+    };
+    quality::score(&side.gray, region, px_per_mm, fully_visible)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn printed_dates() {
+        assert_eq!(
+            parse_printed_date("12 AUG 1974"),
+            NaiveDate::from_ymd_opt(1974, 8, 12)
+        );
+        assert_eq!(
+            parse_printed_date("12.08.1974"),
+            NaiveDate::from_ymd_opt(1974, 8, 12)
+        );
+        assert_eq!(
+            parse_printed_date("08/12/1974"),
+            NaiveDate::from_ymd_opt(1974, 8, 12)
+        );
+        assert_eq!(
+            parse_printed_date("1974-08-12"),
+            NaiveDate::from_ymd_opt(1974, 8, 12)
+        );
+        assert_eq!(parse_printed_date("no date"), None);
+    }
+
+    #[test]
+    fn name_agreement() {
+        assert!(names_agree("Müller", "MUELLER", false));
+        assert!(names_agree("Muller", "MUELLER", false));
+        assert!(names_agree(
+            "Papadopoulou-Konstantinidou",
+            "PAPADOPOULOU KONSTANTINIDOU",
+            false
+        ));
+        assert!(!names_agree("Smith", "JONES", false));
+        assert!(names_agree(
+            "Wolfeschlegelsteinhausenbergerdorff",
+            "WOLFESCHLEGELSTEINHAUSENBERG",
+            true
+        ));
+        assert_eq!(
+            age_on(
+                NaiveDate::from_ymd_opt(2000, 12, 1).unwrap(),
+                NaiveDate::from_ymd_opt(2026, 11, 22).unwrap()
+            ),
+            25
+        );
+    }
+}

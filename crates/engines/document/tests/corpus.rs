@@ -1,0 +1,90 @@
+//! Corpus test: generate ≥ 50 perturbed synthetic documents and check accuracy targets.
+//! Skips (with a message) when the models have not been fetched.
+
+use std::path::PathBuf;
+
+use chrono::NaiveDate;
+use verity_document::{eval, synth::Assets, DocumentEngine, ReadOptions};
+
+fn models_dir() -> PathBuf {
+    std::env::var_os("VERITY_DOCUMENT_MODELS")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| {
+            PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../models/document")
+        })
+}
+
+#[test]
+fn corpus_accuracy() {
+    let dir = models_dir();
+    let (engine, assets) = match (DocumentEngine::load(&dir), Assets::load(&dir)) {
+        (Ok(e), Ok(a)) => (e, a),
+        (e, a) => {
+            eprintln!(
+                "SKIPPED corpus_accuracy: models or assets missing in {} ({:?} / {:?}); run crates/engines/document/fetch-models.sh",
+                dir.display(),
+                e.err(),
+                a.err()
+            );
+            return;
+        }
+    };
+    let today = NaiveDate::from_ymd_opt(2026, 11, 22).unwrap();
+    let n: usize = std::env::var("CORPUS_N")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(60);
+    let report = eval::evaluate(
+        &engine,
+        &assets,
+        n,
+        7,
+        today,
+        &ReadOptions::default(),
+        |r| {
+            if !r.mrz_correct && r.mrz_expected
+                || r.pdf417_expected && !r.pdf417_decoded
+                || !r.verified_but_wrong.is_empty()
+            {
+                eprintln!(
+                    "doc {} {:?}: mrz_ok={} pdf_ok={} wrong={:?} warnings={:?} err={:?}",
+                    r.index,
+                    r.kind,
+                    r.mrz_correct,
+                    r.pdf417_decoded,
+                    r.verified_but_wrong,
+                    r.warnings,
+                    r.error
+                );
+            }
+        },
+    );
+    eprintln!(
+        "corpus: {} docs, MRZ {}/{} ({:.1}%), PDF417 {}/{} ({:.1}%), verified {}, verified-but-wrong {}, median {:.0} ms",
+        report.documents,
+        report.mrz_correct,
+        report.mrz_documents,
+        100.0 * report.mrz_accuracy(),
+        report.pdf417_decoded,
+        report.pdf417_documents,
+        100.0 * report.pdf417_rate(),
+        report.verified,
+        report.verified_but_wrong,
+        report.median_ms_per_document
+    );
+    assert!(report.documents >= 50);
+    assert_eq!(
+        report.verified_but_wrong, 0,
+        "documents verified with a wrong field"
+    );
+    assert!(
+        report.mrz_accuracy() >= 0.98,
+        "MRZ accuracy {:.3}",
+        report.mrz_accuracy()
+    );
+    assert!(
+        report.pdf417_rate() >= 0.95,
+        "PDF417 rate {:.3}",
+        report.pdf417_rate()
+    );
+}
