@@ -21,7 +21,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Extension, Json, Router};
 use error::ApiError;
-use routes::{legacy, oauth as oauth_routes, sessions, system, workflows};
+use routes::{legacy, oauth as oauth_routes, sessions, system, webhooks, workflows};
 use std::sync::Arc;
 use tower_http::catch_panic::CatchPanicLayer;
 use utoipa::OpenApi;
@@ -59,12 +59,33 @@ pub fn router(state: AppState) -> Router {
         .routes(routes!(legacy::v1_update_status))
         .routes(routes!(legacy::v2_create_session))
         .routes(routes!(legacy::v2_get_decision))
+        .routes(routes!(
+            webhooks::list_destinations,
+            webhooks::create_destination
+        ))
+        .routes(routes!(
+            webhooks::get_destination,
+            webhooks::update_destination,
+            webhooks::delete_destination
+        ))
+        .routes(routes!(webhooks::test_destination))
+        .routes(routes!(
+            webhooks::get_legacy_webhook,
+            webhooks::update_legacy_webhook
+        ))
+        .routes(routes!(webhooks::list_session_webhooks))
+        .routes(routes!(webhooks::get_session_webhook))
+        .routes(routes!(webhooks::resend_session_webhook))
         .split_for_parts();
     let document = Arc::new(document);
     router
         // Spec §2: the list is also called without its trailing slash.
         .route("/v3/sessions", get(sessions::list_sessions))
         .route("/auth/v2/token", axum::routing::post(oauth_routes::token))
+        .route(
+            "/v3/session/{session_id}/webhook/{webhook_uuid}/",
+            get(webhooks::get_session_webhook),
+        )
         .route(
             "/openapi.json",
             get(move || async move { Json(document.as_ref().clone()) }),

@@ -16,7 +16,7 @@ use utoipa::{Modify, OpenApi, ToSchema};
         license(name = "Apache-2.0")
     ),
     modifiers(&ApiKeyScheme),
-    tags((name = "sessions"), (name = "workflows"), (name = "auth"), (name = "v1"), (name = "v2"), (name = "system"))
+    tags((name = "sessions"), (name = "workflows"), (name = "auth"), (name = "v1"), (name = "v2"), (name = "webhooks"), (name = "system"))
 )]
 pub struct ApiDoc;
 
@@ -124,4 +124,37 @@ pub struct V1UpdateStatusRequest {
     /// `Approved` or `Declined`.
     new_status: String,
     comment: Option<String>,
+}
+
+#[derive(ToSchema)]
+pub struct DestinationRequest {
+    label: Option<String>,
+    url: String,
+    enabled: Option<bool>,
+    /// `v1`, `v2` or `v3` (default).
+    webhook_version: Option<String>,
+    /// Exact event names (spec §6.4); omitted = every event, empty = 400.
+    subscribed_events: Option<Vec<String>>,
+    /// Also send the Standard Webhooks headers.
+    standard_webhooks: Option<bool>,
+    /// PATCH only: generate a new secret.
+    rotate_secret_key: Option<bool>,
+    /// PATCH only, with `rotate_secret_key`: how long the previous secret keeps signing.
+    rotation_overlap_seconds: Option<i64>,
+}
+
+#[derive(ToSchema)]
+pub struct LegacyWebhookRequest {
+    webhook_url: Option<String>,
+    webhook_version: Option<String>,
+    rotate_secret_key: Option<bool>,
+    capture_method: Option<String>,
+    data_retention_months: Option<i64>,
+    allowed_domains: Option<Vec<String>>,
+}
+
+#[derive(ToSchema)]
+pub struct TestWebhookRequest {
+    /// The canned session status (default `Approved`).
+    status: Option<String>,
 }

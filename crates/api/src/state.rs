@@ -4,6 +4,7 @@ use dashmap::DashMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use verity_store::{Application, AuthenticatedKey, Store};
+use verity_webhooks::DeliveryClient;
 
 /// What the HTTP layer needs to know about its deployment.
 #[derive(Debug, Clone)]
@@ -21,6 +22,8 @@ pub struct AppState(Arc<Inner>);
 
 pub struct Inner {
     pub store: Store,
+    /// Sends test deliveries; its SSRF policy also vets destination URLs.
+    pub webhook_client: DeliveryClient,
     pub config: ApiConfig,
     pub limiter: RateLimiter,
     pub tokens: TokenIssuer,
@@ -36,9 +39,15 @@ impl std::ops::Deref for AppState {
 }
 
 impl AppState {
-    pub fn new(store: Store, config: ApiConfig, tokens: TokenIssuer) -> Self {
+    pub fn new(
+        store: Store,
+        config: ApiConfig,
+        tokens: TokenIssuer,
+        webhook_client: DeliveryClient,
+    ) -> Self {
         Self(Arc::new(Inner {
             store,
+            webhook_client,
             tokens,
             client_cache: DashMap::new(),
             limiter: RateLimiter::new(config.rate_limits.clone()),

@@ -55,6 +55,14 @@ uuid_id!(
     /// An API key record (never the key itself).
     ApiKeyId
 );
+uuid_id!(
+    /// A webhook destination (`uuid` of `/v3/webhook/destinations/`).
+    DestinationId
+);
+uuid_id!(
+    /// One event's delivery to one destination, with all its attempts (`webhook_uuid`).
+    DeliveryId
+);
 
 /// The hosted-flow secret of a session: 12 URL-safe characters (≈71 bits), as Didit issues.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]

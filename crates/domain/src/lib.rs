@@ -11,6 +11,7 @@ pub mod review;
 pub mod session;
 pub mod status;
 pub mod timestamp;
+pub mod webhook;
 pub mod workflow;
 
 pub use error::Error;

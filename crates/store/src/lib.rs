@@ -7,7 +7,8 @@
 //!   indistinguishable from ids that do not exist;
 //! - secrets are stored as SHA-256 digests ([`credentials`]) or, when they must be usable (webhook
 //!   signing keys), sealed under the master key ([`sealing`]);
-//! - a status change and its timeline event are written in the same transaction.
+//! - a status change and its timeline event are written in the same transaction; the timeline
+//!   is also the webhook outbox ([`webhooks`]), so no committed change can miss its webhook.
 
 mod activity;
 mod apps;
@@ -17,6 +18,7 @@ mod error;
 pub mod media;
 pub mod sealing;
 mod sessions;
+mod webhooks;
 mod workflows;
 
 pub use apps::{
@@ -27,6 +29,10 @@ pub use error::{Error, Result};
 pub use media::MediaStore;
 pub use sealing::Sealer;
 pub use sessions::{DeletedSession, SessionFilters, SessionOrdering};
+pub use webhooks::{
+    AttemptRecord, ClaimedDelivery, DeliveryLog, Destination, DestinationSummary, LegacyWebhook,
+    NextStep, OutboxEvent, SigningKeys, StoredAttempt,
+};
 pub use workflows::StoredWorkflow;
 
 /// Storage handle shared by the HTTP layer and background tasks.
@@ -35,10 +41,18 @@ pub struct Store {
     pub db: Db,
     pub media: MediaStore,
     pub sealer: Sealer,
+    /// Poked after every commit that writes a session event, so this process's webhook
+    /// dispatcher starts at once instead of at its next poll.
+    pub outbox: std::sync::Arc<tokio::sync::Notify>,
 }
 
 impl Store {
     pub fn new(db: Db, media: MediaStore, sealer: Sealer) -> Self {
-        Self { db, media, sealer }
+        Self {
+            db,
+            media,
+            sealer,
+            outbox: Default::default(),
+        }
     }
 }

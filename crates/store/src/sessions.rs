@@ -310,6 +310,7 @@ impl Store {
         let event = SessionEvent::status_change(session.id, None, SessionStatus::NotStarted, None);
         insert_event(&mut tx, app.id, &event).await?;
         tx.commit().await?;
+        self.outbox.notify_one();
         Ok((session, false))
     }
 
@@ -489,6 +490,7 @@ impl Store {
         let event = SessionEvent::status_change(id, Some(previous), session.status, resubmit_info);
         insert_event(&mut tx, app, &event).await?;
         tx.commit().await?;
+        self.outbox.notify_one();
         Ok(session)
     }
 
@@ -573,6 +575,7 @@ impl Store {
         let session = self.session(app, id).await?;
         self.media.delete_prefix(&format!("{app}/{id}")).await?;
         let mut tx = self.db.write.begin().await?;
+        crate::webhooks::delete_session_deliveries(&mut tx, id).await?;
         for table in ["media", "feature_results", "reviews", "session_events"] {
             sqlx::query(&format!("DELETE FROM {table} WHERE session_id = $1"))
                 .bind(id.to_string())
@@ -690,6 +693,7 @@ impl Store {
                 )
                 .await?;
                 tx.commit().await?;
+                self.outbox.notify_one();
                 moved += 1;
             }
         }

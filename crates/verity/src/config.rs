@@ -42,6 +42,7 @@ pub struct Config {
     /// Lifetime of OAuth client access tokens (`expires_in`).
     pub token_ttl_seconds: i64,
     pub rate_limits: RateLimits,
+    pub webhooks: WebhookConfig,
     /// Log filter (`RUST_LOG` syntax).
     pub log: String,
 }
@@ -61,8 +62,83 @@ impl Default for Config {
             key_cache_seconds: 5,
             token_ttl_seconds: 86_400,
             rate_limits: RateLimits::default(),
+            webhooks: WebhookConfig::default(),
             log: "info".into(),
         }
+    }
+}
+
+/// The retry schedules a deployment can pick.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum RetryPreset {
+    /// Didit's: 3 attempts, ≈1 min then ≈4 min after failures.
+    Didit,
+    /// 9 attempts over up to ~45 h with full jitter: survives receiver outages of hours.
+    Extended,
+}
+
+/// Webhook delivery (`[webhooks]` in verity.toml, `VERITY_WEBHOOKS__*`).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default)]
+pub struct WebhookConfig {
+    /// Run the dispatcher in this process (every process may; they share the outbox).
+    pub dispatch: bool,
+    /// Accept `http://` destinations (default: https only).
+    pub allow_http: bool,
+    /// Comma-separated CIDRs, IPs or host names accepted although not public
+    /// (e.g. `"10.0.0.0/8, hooks.internal"`). Everything private is refused otherwise.
+    pub allow_private: String,
+    pub timeout_seconds: u64,
+    pub retry_schedule: RetryPreset,
+    /// Replaces the preset: exact delays between attempts, in seconds, without jitter.
+    pub retry_delays_seconds: Option<Vec<u64>>,
+    /// Deliveries in flight per process, and of those at most this many per destination.
+    pub concurrency: usize,
+    pub per_destination_concurrency: usize,
+    /// How often the outbox is polled for other processes' events and due retries.
+    pub poll_interval_ms: u64,
+}
+
+impl Default for WebhookConfig {
+    fn default() -> Self {
+        Self {
+            dispatch: true,
+            allow_http: false,
+            allow_private: String::new(),
+            timeout_seconds: 5,
+            retry_schedule: RetryPreset::Didit,
+            retry_delays_seconds: None,
+            concurrency: 64,
+            per_destination_concurrency: 16,
+            poll_interval_ms: 500,
+        }
+    }
+}
+
+impl WebhookConfig {
+    pub fn schedule(&self) -> verity_webhooks::RetrySchedule {
+        use verity_webhooks::{Jitter, RetrySchedule};
+        match (&self.retry_delays_seconds, self.retry_schedule) {
+            (Some(delays), _) => RetrySchedule::new(
+                delays
+                    .iter()
+                    .copied()
+                    .map(std::time::Duration::from_secs)
+                    .collect(),
+                Jitter::None,
+            ),
+            (None, RetryPreset::Didit) => RetrySchedule::didit(),
+            (None, RetryPreset::Extended) => RetrySchedule::extended(),
+        }
+    }
+
+    pub fn ssrf_policy(&self) -> verity_webhooks::SsrfPolicy {
+        verity_webhooks::SsrfPolicy {
+            allow_http: self.allow_http,
+            ..verity_webhooks::SsrfPolicy::strict()
+        }
+        .with_allow_list(&self.allow_private)
     }
 }
 

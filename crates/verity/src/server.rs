@@ -9,6 +9,7 @@ use tokio::net::TcpListener;
 use verity_api::oauth::{TokenIssuer, SIGNING_KEY_NAME};
 use verity_api::{ApiConfig, AppState};
 use verity_store::{Application, Db, IssuedCredentials, MediaStore, Organization, Sealer, Store};
+use verity_webhooks::{DeliveryClient, DeliveryConfig, Dispatcher, DispatcherConfig};
 
 /// What the very first start created; its secrets exist nowhere else.
 pub struct FirstStart {
@@ -72,27 +73,56 @@ impl Server {
             .await?;
         let tokens =
             TokenIssuer::from_pkcs8(&signing_key, &public_url, self.config.token_ttl_seconds)?;
+        let webhook_client = DeliveryClient::new(DeliveryConfig {
+            timeout: Duration::from_secs(self.config.webhooks.timeout_seconds.max(1)),
+            ssrf: self.config.webhooks.ssrf_policy(),
+            ..DeliveryConfig::default()
+        })?;
         let state = AppState::new(
             self.store.clone(),
             ApiConfig {
-                public_url,
+                public_url: public_url.clone(),
                 max_body_bytes: self.config.max_body_bytes,
                 rate_limits: self.config.rate_limits.clone(),
                 key_cache_ttl: Duration::from_secs(self.config.key_cache_seconds),
             },
             tokens,
+            webhook_client.clone(),
         );
         let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
         let sweep = tokio::spawn(expiry_sweep(
             self.store.clone(),
             Duration::from_secs(self.config.expiry_sweep_seconds.max(1)),
-            stop_rx,
+            stop_rx.clone(),
         ));
+        let webhooks = &self.config.webhooks;
+        let dispatcher = webhooks.dispatch.then(|| {
+            let timeout = Duration::from_secs(webhooks.timeout_seconds.max(1));
+            tokio::spawn(
+                Dispatcher::new(
+                    self.store.clone(),
+                    webhook_client,
+                    DispatcherConfig {
+                        schedule: webhooks.schedule(),
+                        concurrency: webhooks.concurrency.max(1),
+                        per_destination: webhooks.per_destination_concurrency.max(1),
+                        poll_interval: Duration::from_millis(webhooks.poll_interval_ms.max(10)),
+                        // A claim outlives the attempt it covers, with margin for recording it.
+                        lease: timeout * 2 + Duration::from_secs(5),
+                        public_url,
+                    },
+                )
+                .run(stop_rx),
+            )
+        });
         let result = axum::serve(listener, verity_api::router(state))
             .with_graceful_shutdown(shutdown)
             .await;
         let _ = stop_tx.send(true);
         let _ = sweep.await;
+        if let Some(dispatcher) = dispatcher {
+            let _ = dispatcher.await;
+        }
         self.store.db.close().await;
         result.context("HTTP server failed")
     }

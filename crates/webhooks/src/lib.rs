@@ -1,11 +1,12 @@
 //! Didit-compatible webhook signing and delivery for Verity.
 //!
-//! Pure building blocks, no database: the server's durable outbox/dispatcher (in the storage and
-//! server crates) builds a payload ([`payload`]), signs it per attempt ([`sign::sign_attempt`]),
-//! delivers it ([`DeliveryClient::deliver`]) and asks [`RetrySchedule::next_delay`] when to try
-//! again. See README.md for the exact algorithms.
+//! Pure building blocks — payloads ([`payload`]), per-attempt signing ([`sign::sign_attempt`]),
+//! SSRF-guarded delivery ([`DeliveryClient::deliver`]), retry schedules ([`RetrySchedule`]) — and
+//! the durable [`dispatcher`] that drives them from the store's outbox. See README.md for the exact
+//! algorithms.
 
 pub mod delivery;
+pub mod dispatcher;
 pub mod payload;
 pub mod pyjson;
 pub mod retry;
@@ -16,6 +17,7 @@ pub use delivery::{
     classify_status, parse_retry_after, BuildError, DeliveryAttempt, DeliveryClient,
     DeliveryConfig, DeliveryOutcome, FailureKind, Verdict, DEFAULT_USER_AGENT,
 };
+pub use dispatcher::{Dispatcher, DispatcherConfig};
 pub use payload::{
     carries_decision, entity_data_payload, entity_status_payload, session_envelope_v1,
     session_envelope_v3, session_payload, EntityEventBase, EventType, KybFields, SessionEvent,

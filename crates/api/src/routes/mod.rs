@@ -2,6 +2,7 @@ pub mod legacy;
 pub mod oauth;
 pub mod sessions;
 pub mod system;
+pub mod webhooks;
 pub mod workflows;
 
 use crate::error::{not_found, ApiError};

@@ -158,6 +158,17 @@ async fn openapi_documents_every_route() {
         ("/v1/session/{session_id}/update-status/", "patch"),
         ("/v2/session/", "post"),
         ("/v2/session/{session_id}/decision/", "get"),
+        ("/v3/webhook/destinations/", "get"),
+        ("/v3/webhook/destinations/", "post"),
+        ("/v3/webhook/destinations/{destination_uuid}/", "get"),
+        ("/v3/webhook/destinations/{destination_uuid}/", "patch"),
+        ("/v3/webhook/destinations/{destination_uuid}/", "delete"),
+        ("/v3/webhook/destinations/{destination_uuid}/test/", "post"),
+        ("/v3/webhook/", "get"),
+        ("/v3/webhook/", "patch"),
+        ("/v3/session/{session_id}/webhooks/", "get"),
+        ("/v3/session/{session_id}/webhook/{webhook_uuid}", "get"),
+        ("/v3/session/{session_id}/webhook/{webhook_uuid}/resend/", "post"),
     ];
     for (path, method) in expected {
         assert!(

@@ -11,4 +11,5 @@ mod lifecycle;
 mod oauth;
 mod sessions;
 mod tenancy;
+mod webhooks;
 mod workflows;
