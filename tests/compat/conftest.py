@@ -220,6 +220,10 @@ def verity(tmp_path_factory) -> VerityServer:
 
     env = dict(os.environ)
     env.setdefault("RUST_LOG", "warn")
+    # test_webhooks.py runs its receiver on loopback over plain http.
+    env["VERITY_WEBHOOKS__ALLOW_HTTP"] = "true"
+    env["VERITY_WEBHOOKS__ALLOW_PRIVATE"] = "127.0.0.0/8"
+    env["VERITY_WEBHOOKS__POLL_INTERVAL_MS"] = "100"
 
     log_file = open(log_path, "w")  # noqa: SIM115 - closed in teardown
     proc = subprocess.Popen(

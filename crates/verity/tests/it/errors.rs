@@ -168,7 +168,10 @@ async fn openapi_documents_every_route() {
         ("/v3/webhook/", "patch"),
         ("/v3/session/{session_id}/webhooks/", "get"),
         ("/v3/session/{session_id}/webhook/{webhook_uuid}", "get"),
-        ("/v3/session/{session_id}/webhook/{webhook_uuid}/resend/", "post"),
+        (
+            "/v3/session/{session_id}/webhook/{webhook_uuid}/resend/",
+            "post",
+        ),
     ];
     for (path, method) in expected {
         assert!(

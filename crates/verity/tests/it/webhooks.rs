@@ -616,6 +616,15 @@ async fn a_slow_receiver_does_not_hold_up_the_others() {
     .await;
 }
 
+fn require_receivers() -> bool {
+    std::env::var("VERITY_REQUIRE_PYTHON_RECEIVERS").as_deref() == Ok("1")
+}
+
+fn skip(reason: &str) {
+    assert!(!require_receivers(), "receivers required but: {reason}");
+    eprintln!("SKIPPED: {reason}");
+}
+
 /// Seed 003's FastAPI receiver, run as written (only the secret and port given), accepts what a
 /// running server delivers; a delivery it refuses would show as 401 in the log.
 #[tokio::test]
@@ -629,29 +638,14 @@ async fn seed003_fastapi_receiver_accepts_server_deliveries() {
             .is_ok_and(|s| s.success())
     };
     if !has("uvicorn") || !has("fastapi") {
-        assert!(
-            std::env::var("VERITY_REQUIRE_PYTHON_RECEIVERS").as_deref() != Ok("1"),
-            "uvicorn/fastapi missing for {python}"
-        );
-        eprintln!("SKIPPED: {python} lacks uvicorn/fastapi");
-        return;
+        return skip(&format!("{python} lacks uvicorn/fastapi"));
     }
-    let app = webhook_app().await;
-    let port = free_port();
     let app_dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../webhooks/tests/python");
-    // Create the destination first: its secret is what the receiver is configured with.
-    let dest = add_destination(
-        &app,
-        json!({"url": format!("http://127.0.0.1:{port}/api/webhook")}),
-    )
-    .await;
-    let receiver = ChildGuard(
-        Command::new(&python)
+    receiver_accepts_server_deliveries("/api/webhook", |secret, port| {
+        let mut command = Command::new(&python);
+        command
             .env("PYTHONDONTWRITEBYTECODE", "1")
-            .env(
-                "DIDIT_WEBHOOK_SECRET",
-                dest["secret_shared_key"].as_str().unwrap(),
-            )
+            .env("DIDIT_WEBHOOK_SECRET", secret)
             .args([
                 "-m",
                 "uvicorn",
@@ -666,36 +660,94 @@ async fn seed003_fastapi_receiver_accepts_server_deliveries() {
                 &port.to_string(),
                 "--app-dir",
                 app_dir,
-            ])
-            .stdout(Stdio::null())
-            .spawn()
-            .expect("uvicorn starts"),
-    );
-    wait_for_port(port);
-    let session = app
-        .create_session(json!({"vendor_data": "Zoë Ñúñez 山田"}))
-        .await;
-    let id = session["session_id"].as_str().unwrap().to_owned();
-    app.force_status(&id, "In Review").await;
-    app.patch(
-        &format!("/v3/session/{id}/update-status/"),
-        &app.live.api_key,
-        json!({"new_status": "Declined", "comment": "mismatch"}),
-    )
-    .await;
-    eventually("both events accepted by the FastAPI receiver", || async {
-        let (_, page) = app
-            .get(&format!("/v3/session/{id}/webhooks/"), &app.live.api_key)
-            .await;
-        page["results"].as_array().is_some_and(|rows| {
-            rows.len() == 2
-                && rows
-                    .iter()
-                    .all(|r| r["status"] == "delivered" && r["http_status"] == 200)
-        })
+            ]);
+        command
     })
     .await;
-    drop(receiver);
+}
+
+/// Seed 003's Express receiver (crates/webhooks/tests/node, `npm ci` there), as written but for
+/// the port, accepts what a running server delivers.
+#[tokio::test]
+async fn seed003_express_receiver_accepts_server_deliveries() {
+    let node = std::env::var("VERITY_NODE").unwrap_or_else(|_| "node".into());
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../webhooks/tests/node");
+    if Command::new(&node).arg("--version").output().is_err() {
+        return skip(&format!("no Node.js ({node})"));
+    }
+    if !std::path::Path::new(dir)
+        .join("node_modules/express")
+        .exists()
+    {
+        return skip(&format!("express is not installed: run `npm ci` in {dir}"));
+    }
+    receiver_accepts_server_deliveries("/api/webhook", |secret, port| {
+        let mut command = Command::new(&node);
+        command
+            .current_dir(dir)
+            .env("DIDIT_WEBHOOK_SECRET", secret)
+            .env("PORT", port.to_string())
+            .arg("seed003_express_app.js");
+        command
+    })
+    .await;
+}
+
+/// Points a destination at a third-party receiver started by `command(secret, port)`, then
+/// creates, and approves or declines sessions with Unicode data: every delivery must be answered
+/// 2xx (receivers answer 401 to a bad signature).
+async fn receiver_accepts_server_deliveries(
+    path: &str,
+    command: impl FnOnce(&str, u16) -> Command,
+) {
+    let app = webhook_app().await;
+    let port = free_port();
+    let dest = add_destination(
+        &app,
+        json!({"url": format!("http://127.0.0.1:{port}{path}")}),
+    )
+    .await;
+    let secret = dest["secret_shared_key"].as_str().unwrap();
+    let _receiver = ChildGuard(
+        command(secret, port)
+            .stdout(Stdio::null())
+            .spawn()
+            .expect("receiver starts"),
+    );
+    wait_for_port(port);
+    let mut sessions = Vec::new();
+    for (vendor, verdict) in [("Zoë Ñúñez 山田", "Declined"), ("user-42", "Approved")] {
+        let session = app
+            .create_session(
+                json!({"vendor_data": vendor, "metadata": {"score": 92.0, "tags": [[1, 2.5]]}}),
+            )
+            .await;
+        let id = session["session_id"].as_str().unwrap().to_owned();
+        app.force_status(&id, "In Review").await;
+        let (status, _) = app
+            .patch(
+                &format!("/v3/session/{id}/update-status/"),
+                &app.live.api_key,
+                json!({"new_status": verdict, "comment": "checked"}),
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK);
+        sessions.push(id);
+    }
+    for id in &sessions {
+        eventually("both events of the session accepted", || async {
+            let (_, page) = app
+                .get(&format!("/v3/session/{id}/webhooks/"), &app.live.api_key)
+                .await;
+            page["results"].as_array().is_some_and(|rows| {
+                rows.len() == 2
+                    && rows
+                        .iter()
+                        .all(|r| r["status"] == "delivered" && r["http_status"] == 200)
+            })
+        })
+        .await;
+    }
 }
 
 struct ChildGuard(Child);

@@ -1,52 +1,9 @@
-// Seed 003's Node.js verifier (Didit REST quick-start, Step 5): shortenFloats, sortKeys and
-// verifyWebhook copied as written, run against requests that the Rust signer produced.
-// Only node's built-in `crypto` is needed (the Express app around it adds routing, not checks).
+// Runs seed 003's verifyWebhook (see seed003_step5.js) against requests that the Rust signer
+// produced. Only node's built-in `crypto` is needed.
 //
 // Usage: node seed003_express_verify.js CASES.json   → prints {"results":[{name, ok}]}
 const fs = require("fs");
-
-// ---- copied from seed 003 ------------------------------------------------------------------
-const crypto = require("crypto");
-
-// Match Didit's float normalisation: whole-valued floats serialise as ints.
-function shortenFloats(data) {
-  if (Array.isArray(data)) return data.map(shortenFloats);
-  if (data !== null && typeof data === "object") {
-    return Object.fromEntries(
-      Object.entries(data).map(([key, value]) => [key, shortenFloats(value)])
-    );
-  }
-  return data;
-}
-
-// Sort object keys recursively before re-stringifying.
-function sortKeys(obj) {
-  if (Array.isArray(obj)) return obj.map(sortKeys);
-  if (obj !== null && typeof obj === "object") {
-    return Object.keys(obj).sort().reduce((acc, key) => {
-      acc[key] = sortKeys(obj[key]);
-      return acc;
-    }, {});
-  }
-  return obj;
-}
-
-function verifyWebhook(rawBody, signatureV2, timestamp, secret) {
-  // 1. Reject anything older than 5 minutes
-  const now = Math.floor(Date.now() / 1000);
-  if (Math.abs(now - parseInt(timestamp, 10)) > 300) return false;
-
-  // 2. Recompute HMAC-SHA256 against the canonical JSON Didit signs
-  const canonical = JSON.stringify(sortKeys(shortenFloats(JSON.parse(rawBody))));
-  const expected = crypto.createHmac("sha256", secret).update(canonical, "utf8").digest("hex");
-
-  // 3. Constant-time compare
-  const a = Buffer.from(expected, "utf8");
-  const b = Buffer.from(signatureV2, "utf8");
-  return a.length === b.length && crypto.timingSafeEqual(a, b);
-}
-// ---- end of seed 003 code ------------------------------------------------------------------
-
+const { verifyWebhook } = require("./seed003_step5.js");
 const cases = JSON.parse(fs.readFileSync(process.argv[2], "utf8")).cases;
 const results = cases.map((c) => ({
   name: c.name,
