@@ -76,6 +76,23 @@ fn review_from_row(row: &sqlx::any::AnyRow, session_id: SessionId) -> Result<Rev
 }
 
 impl Store {
+    /// How many rows of a per-session table belong to the caller's session (checked to exist).
+    pub(crate) async fn count_session_rows(
+        &self,
+        table: &'static str,
+        app: ApplicationId,
+        session: SessionId,
+    ) -> Result<i64> {
+        self.session(app, session).await?;
+        Ok(sqlx::query_scalar(&format!(
+            "SELECT COUNT(*) FROM {table} WHERE session_id = $1 AND application_id = $2"
+        ))
+        .bind(session.to_string())
+        .bind(app.to_string())
+        .fetch_one(&self.db.read)
+        .await?)
+    }
+
     /// Status-changing reviews of a session, oldest first (the decision's `reviews[]`).
     pub async fn decision_reviews(
         &self,
@@ -104,14 +121,7 @@ impl Store {
         limit: i64,
         offset: i64,
     ) -> Result<(i64, Vec<Review>)> {
-        self.session(app, session).await?;
-        let count: i64 = sqlx::query_scalar(
-            "SELECT COUNT(*) FROM reviews WHERE session_id = $1 AND application_id = $2",
-        )
-        .bind(session.to_string())
-        .bind(app.to_string())
-        .fetch_one(&self.db.read)
-        .await?;
+        let count = self.count_session_rows("reviews", app, session).await?;
         let order = if newest_first { "DESC" } else { "ASC" };
         let rows = sqlx::query(&format!(
             "SELECT id, activity_type, actor, previous_status, new_status, comment, created_at FROM reviews \
@@ -163,14 +173,7 @@ impl Store {
         limit: i64,
         offset: i64,
     ) -> Result<(i64, Vec<SessionEvent>)> {
-        self.session(app, session).await?;
-        let count: i64 = sqlx::query_scalar(
-            "SELECT COUNT(*) FROM session_events WHERE session_id = $1 AND application_id = $2",
-        )
-        .bind(session.to_string())
-        .bind(app.to_string())
-        .fetch_one(&self.db.read)
-        .await?;
+        let count = self.count_session_rows("session_events", app, session).await?;
         let rows = sqlx::query(
             "SELECT id, event_type, previous_status, status, data, created_at FROM session_events \
              WHERE session_id = $1 AND application_id = $2 ORDER BY created_at, id LIMIT $3 OFFSET $4",

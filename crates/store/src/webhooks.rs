@@ -772,14 +772,9 @@ impl Store {
         limit: i64,
         offset: i64,
     ) -> Result<(i64, Vec<DeliveryLog>)> {
-        self.session(app, session).await?;
-        let count: i64 = sqlx::query_scalar(
-            "SELECT COUNT(*) FROM webhook_deliveries WHERE session_id = $1 AND application_id = $2",
-        )
-        .bind(session.to_string())
-        .bind(app.to_string())
-        .fetch_one(&self.db.read)
-        .await?;
+        let count = self
+            .count_session_rows("webhook_deliveries", app, session)
+            .await?;
         let ids: Vec<String> = sqlx::query_scalar(
             "SELECT id FROM webhook_deliveries WHERE session_id = $1 AND application_id = $2 \
              ORDER BY created_at DESC, id LIMIT $3 OFFSET $4",
