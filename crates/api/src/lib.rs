@@ -21,7 +21,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Extension, Json, Router};
 use error::ApiError;
-use routes::{legacy, oauth as oauth_routes, sessions, system, webhooks, workflows};
+use routes::{legacy, oauth as oauth_routes, reports, sessions, system, webhooks, workflows};
 use std::sync::Arc;
 use tower_http::catch_panic::CatchPanicLayer;
 use utoipa::OpenApi;
@@ -76,12 +76,22 @@ pub fn router(state: AppState) -> Router {
         .routes(routes!(webhooks::list_session_webhooks))
         .routes(routes!(webhooks::get_session_webhook))
         .routes(routes!(webhooks::resend_session_webhook))
+        .routes(routes!(reports::generate_pdf))
+        .routes(routes!(reports::v1_generate_pdf))
         .split_for_parts();
     let document = Arc::new(document);
     router
         // Spec §2: the list is also called without its trailing slash.
         .route("/v3/sessions", get(sessions::list_sessions))
         .route("/auth/v2/token", axum::routing::post(oauth_routes::token))
+        .route(
+            "/v3/session/{session_id}/generate-pdf",
+            get(reports::generate_pdf),
+        )
+        .route(
+            "/v1/session/{session_id}/generate-pdf",
+            get(reports::v1_generate_pdf),
+        )
         .route(
             "/v3/session/{session_id}/webhook/{webhook_uuid}/",
             get(webhooks::get_session_webhook),

@@ -173,7 +173,9 @@ impl Store {
         limit: i64,
         offset: i64,
     ) -> Result<(i64, Vec<SessionEvent>)> {
-        let count = self.count_session_rows("session_events", app, session).await?;
+        let count = self
+            .count_session_rows("session_events", app, session)
+            .await?;
         let rows = sqlx::query(
             "SELECT id, event_type, previous_status, status, data, created_at FROM session_events \
              WHERE session_id = $1 AND application_id = $2 ORDER BY created_at, id LIMIT $3 OFFSET $4",

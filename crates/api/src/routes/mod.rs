@@ -1,5 +1,6 @@
 pub mod legacy;
 pub mod oauth;
+pub mod reports;
 pub mod sessions;
 pub mod system;
 pub mod webhooks;

@@ -158,6 +158,8 @@ async fn openapi_documents_every_route() {
         ("/v1/session/{session_id}/update-status/", "patch"),
         ("/v2/session/", "post"),
         ("/v2/session/{session_id}/decision/", "get"),
+        ("/v3/session/{session_id}/generate-pdf/", "get"),
+        ("/v1/session/{session_id}/generate-pdf/", "get"),
         ("/v3/webhook/destinations/", "get"),
         ("/v3/webhook/destinations/", "post"),
         ("/v3/webhook/destinations/{destination_uuid}/", "get"),

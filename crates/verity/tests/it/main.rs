@@ -9,6 +9,7 @@ mod helpers;
 mod legacy;
 mod lifecycle;
 mod oauth;
+mod reports;
 mod sessions;
 mod tenancy;
 mod webhooks;
