@@ -55,6 +55,11 @@ uuid_id!(
     /// An API key record (never the key itself).
     ApiKeyId
 );
+uuid_id!(
+    /// A console user: a person who signs in with e-mail and password and manages an
+    /// organization's applications.
+    UserId
+);
 
 /// The hosted-flow secret of a session: 12 URL-safe characters (≈71 bits), as Didit issues.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
