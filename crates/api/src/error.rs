@@ -32,6 +32,23 @@ pub enum ApiError {
         retry_after_seconds: u64,
         reset_epoch_seconds: u64,
     },
+    /// Something with its own pace was asked for too soon (a code resend within the cooldown, a
+    /// login on a locked account): 429 with `Retry-After`.
+    #[error("retry later: {detail}")]
+    RetryLater {
+        detail: String,
+        retry_after_seconds: u64,
+    },
+    /// An e-mail and password that do not log in (401); unknown addresses answer the same.
+    #[error("invalid login")]
+    InvalidLogin,
+    /// No SMTP relay is configured, so verification codes cannot be sent (503).
+    #[error("mail is disabled")]
+    MailDisabled,
+    /// The SMTP relay refused the message or could not be reached (500, as Didit answers when
+    /// delivery fails); the mailer logged the cause.
+    #[error("mail delivery failed")]
+    MailDelivery,
     #[error("method not allowed")]
     MethodNotAllowed(String),
     #[error(transparent)]
@@ -100,6 +117,25 @@ impl IntoResponse for ApiError {
             ApiError::PayloadTooLarge { limit } => detail(
                 StatusCode::PAYLOAD_TOO_LARGE,
                 format!("Request body is too large: the limit is {limit} bytes."),
+            ),
+            ApiError::RetryLater {
+                detail: text,
+                retry_after_seconds,
+            } => {
+                let mut response = detail(StatusCode::TOO_MANY_REQUESTS, text);
+                response
+                    .headers_mut()
+                    .insert(header::RETRY_AFTER, HeaderValue::from(retry_after_seconds));
+                response
+            }
+            ApiError::InvalidLogin => detail(StatusCode::UNAUTHORIZED, "Invalid email or password."),
+            ApiError::MailDisabled => detail(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "Registration is unavailable: this server has no SMTP relay configured to send verification codes.",
+            ),
+            ApiError::MailDelivery => detail(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "The verification email could not be sent.",
             ),
             ApiError::MethodNotAllowed(method) => detail(
                 StatusCode::METHOD_NOT_ALLOWED,

@@ -1,18 +1,22 @@
 //! Request extractors. [`Tenant`] is how handlers learn who is calling: it authenticates the API
 //! key, applies the rate limits, and hands over the caller's application, by which every store
-//! lookup is scoped. [`JsonObject`] reads a JSON body with DRF-shaped errors.
+//! lookup is scoped. [`BearerTenant`] does the same from an OAuth client token, [`ConsoleUser`]
+//! for a console user's token (scoped by organization). [`JsonObject`] reads a JSON body with
+//! DRF-shaped errors.
 
 use crate::error::ApiError;
+use crate::oauth::{Claims, TokenUse};
 use crate::ratelimit::Scope;
 use crate::state::AppState;
 use axum::body::Bytes;
-use axum::extract::{FromRequest, FromRequestParts, MatchedPath, Request};
+use axum::extract::{ConnectInfo, FromRequest, FromRequestParts, MatchedPath, Request};
 use axum::http::request::Parts;
 use axum::http::StatusCode;
 use serde_json::{Map, Value};
+use std::net::{IpAddr, SocketAddr};
 use verity_domain::fields::FieldErrors;
 use verity_domain::ids::ApiKeyId;
-use verity_store::Application;
+use verity_store::{Application, User};
 
 /// The authenticated caller.
 #[derive(Debug, Clone)]
@@ -36,19 +40,44 @@ impl FromRequestParts<AppState> for Tenant {
             .authenticate(key)
             .await?
             .ok_or(ApiError::AuthenticationFailed)?;
-        let route = parts
-            .extensions
-            .get::<MatchedPath>()
-            .map(|p| p.as_str().to_owned())
-            .unwrap_or_else(|| parts.uri.path().to_owned());
-        state
-            .limiter
-            .check(auth.key_id.0, &Scope::for_request(&parts.method, &route))?;
+        state.limiter.check(
+            auth.key_id.0,
+            &Scope::for_request(&parts.method, &route(parts)),
+        )?;
         Ok(Tenant {
             key_id: auth.key_id,
             app: auth.application,
         })
     }
+}
+
+/// The route template the request matched (rate-limit scopes are per template).
+fn route(parts: &Parts) -> String {
+    parts
+        .extensions
+        .get::<MatchedPath>()
+        .map(|p| p.as_str().to_owned())
+        .unwrap_or_else(|| parts.uri.path().to_owned())
+}
+
+/// The claims of the request's `Authorization: Bearer` token of the given kind: 403 without the
+/// header, 401 for anything that is not such a token of ours.
+fn bearer_claims(parts: &Parts, state: &AppState, kind: TokenUse) -> Result<Claims, ApiError> {
+    let header = parts
+        .headers
+        .get(axum::http::header::AUTHORIZATION)
+        .and_then(|value| value.to_str().ok())
+        .map(str::trim)
+        .filter(|value| !value.is_empty())
+        .ok_or(ApiError::NotAuthenticated)?;
+    let token = header
+        .strip_prefix("Bearer ")
+        .or_else(|| header.strip_prefix("bearer "))
+        .ok_or(ApiError::InvalidToken)?;
+    state
+        .tokens
+        .verify(token.trim(), kind)
+        .ok_or(ApiError::InvalidToken)
 }
 
 /// The caller of the v1 API, authenticated by an OAuth client access token (`Authorization:
@@ -60,41 +89,68 @@ impl FromRequestParts<AppState> for BearerTenant {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
-        let header = parts
-            .headers
-            .get(axum::http::header::AUTHORIZATION)
-            .and_then(|value| value.to_str().ok())
-            .map(str::trim)
-            .filter(|value| !value.is_empty())
-            .ok_or(ApiError::NotAuthenticated)?;
-        let token = header
-            .strip_prefix("Bearer ")
-            .or_else(|| header.strip_prefix("bearer "))
-            .ok_or(ApiError::InvalidToken)?;
-        let claims = state
-            .tokens
-            .verify(token.trim())
-            .ok_or(ApiError::InvalidToken)?;
+        let claims = bearer_claims(parts, state, TokenUse::Client)?;
         let app_id = claims.application_id().ok_or(ApiError::InvalidToken)?;
         let app = match state.store.application(app_id).await {
-            Ok(app) if app.client_id == claims.client_id => app,
+            Ok(app) if claims.client_id.as_deref() == Some(app.client_id.as_str()) => app,
             Ok(_) | Err(verity_store::Error::Domain(verity_domain::Error::NotFound)) => {
                 return Err(ApiError::InvalidToken)
             }
             Err(other) => return Err(other.into()),
         };
-        let route = parts
-            .extensions
-            .get::<MatchedPath>()
-            .map(|p| p.as_str().to_owned())
-            .unwrap_or_else(|| parts.uri.path().to_owned());
         state
             .limiter
-            .check(app.id.0, &Scope::for_request(&parts.method, &route))?;
+            .check(app.id.0, &Scope::for_request(&parts.method, &route(parts)))?;
         Ok(BearerTenant(Tenant {
             key_id: ApiKeyId(app.id.0),
             app,
         }))
+    }
+}
+
+/// A console user, authenticated by a user access token (`Authorization: Bearer …`, spec
+/// Appendix A). API keys and client tokens are refused. The account must still exist and belong
+/// to the organization the token names; handlers scope every lookup by `organization_id`.
+#[derive(Debug, Clone)]
+pub struct ConsoleUser(pub User);
+
+impl FromRequestParts<AppState> for ConsoleUser {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let claims = bearer_claims(parts, state, TokenUse::User)?;
+        let user_id = claims.user_id().ok_or(ApiError::InvalidToken)?;
+        let user = state
+            .store
+            .console_user(user_id)
+            .await?
+            .filter(|user| user.organization_id.to_string() == claims.organization_id)
+            .ok_or(ApiError::InvalidToken)?;
+        state
+            .limiter
+            .check(user.id.0, &Scope::for_request(&parts.method, &route(parts)))?;
+        Ok(ConsoleUser(user))
+    }
+}
+
+/// The address of the connected client (the TCP peer; a reverse proxy in front of Verity makes
+/// that the proxy's address).
+#[derive(Debug, Clone, Copy)]
+pub struct ClientIp(pub IpAddr);
+
+impl<S: Send + Sync> FromRequestParts<S> for ClientIp {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, ApiError> {
+        parts
+            .extensions
+            .get::<ConnectInfo<SocketAddr>>()
+            .map(|info| ClientIp(info.0.ip()))
+            .ok_or_else(|| {
+                ApiError::Internal(anyhow::anyhow!(
+                    "the server was started without connection info"
+                ))
+            })
     }
 }
 

@@ -1,10 +1,15 @@
 //! Verity's HTTP layer: the Didit-compatible API on axum. Handlers are thin: they take a
-//! [`extract::Tenant`] (authenticated, rate-limited, scoped to one application), parse input with
-//! the domain's parsers, call the store, and shape JSON. Errors become responses in one place,
+//! [`extract::Tenant`] (authenticated, rate-limited, scoped to one application) or, on the
+//! account API, an [`extract::ConsoleUser`] (scoped to one organization), parse input with the
+//! domain's parsers, call the store, and shape JSON. Errors become responses in one place,
 //! [`error::ApiError`].
+//!
+//! The router needs connection info (`into_make_service_with_connect_info::<SocketAddr>()`):
+//! registration is limited per client IP.
 
 pub mod error;
 pub mod extract;
+pub mod mail;
 pub mod oauth;
 mod openapi;
 pub mod ratelimit;
@@ -21,7 +26,10 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Extension, Json, Router};
 use error::ApiError;
-use routes::{legacy, oauth as oauth_routes, reports, sessions, system, webhooks, workflows};
+use routes::{
+    legacy, oauth as oauth_routes, organizations, programmatic, reports, sessions, system,
+    webhooks, workflows,
+};
 use std::sync::Arc;
 use tower_http::catch_panic::CatchPanicLayer;
 use utoipa::OpenApi;
@@ -54,6 +62,19 @@ pub fn router(state: AppState) -> Router {
         .routes(routes!(oauth_routes::token))
         .routes(routes!(oauth_routes::introspect))
         .routes(routes!(oauth_routes::jwks))
+        .routes(routes!(programmatic::register))
+        .routes(routes!(programmatic::verify_email))
+        .routes(routes!(programmatic::resend_code))
+        .routes(routes!(programmatic::login))
+        .routes(routes!(organizations::my_organizations))
+        .routes(routes!(
+            organizations::list_applications,
+            organizations::create_application
+        ))
+        .routes(routes!(
+            organizations::get_application,
+            organizations::update_application
+        ))
         .routes(routes!(legacy::v1_create_session))
         .routes(routes!(legacy::v1_get_decision))
         .routes(routes!(legacy::v1_update_status))

@@ -12,11 +12,11 @@ use utoipa::{Modify, OpenApi, ToSchema};
 #[openapi(
     info(
         title = "Verity",
-        description = "Self-hosted identity verification speaking the Didit API. Authenticate with the `x-api-key` header.",
+        description = "Self-hosted identity verification speaking the Didit API. Authenticate with the `x-api-key` header; the account API (`/auth/v2/organizations/…`) takes a console user's Bearer token from programmatic login.",
         license(name = "Apache-2.0")
     ),
     modifiers(&ApiKeyScheme),
-    tags((name = "sessions"), (name = "workflows"), (name = "auth"), (name = "v1"), (name = "v2"), (name = "webhooks"), (name = "system"))
+    tags((name = "sessions"), (name = "workflows"), (name = "auth"), (name = "accounts"), (name = "v1"), (name = "v2"), (name = "webhooks"), (name = "system"))
 )]
 pub struct ApiDoc;
 
@@ -157,4 +157,49 @@ pub struct LegacyWebhookRequest {
 pub struct TestWebhookRequest {
     /// The canned session status (default `Approved`).
     status: Option<String>,
+}
+
+/// Body of `POST /auth/v2/programmatic/register/` (spec §3.1).
+#[derive(ToSchema)]
+pub struct RegisterRequest {
+    email: String,
+    /// At least 8 characters with an upper-case and a lower-case letter, a digit and one of
+    /// `!@#$%^&*()_+-=[]{}|;:,.<>?`.
+    password: String,
+}
+
+/// Body of `POST /auth/v2/programmatic/verify-email/`.
+#[derive(ToSchema)]
+pub struct VerifyEmailRequest {
+    email: String,
+    /// The six characters e-mailed by register or resend-otp (case-insensitive), valid 10 minutes.
+    code: String,
+}
+
+/// Body of `POST /auth/v2/programmatic/resend-otp/`.
+#[derive(ToSchema)]
+pub struct ResendCodeRequest {
+    email: String,
+    /// Accepted for compatibility; not required.
+    password: Option<String>,
+}
+
+/// Body of `POST /auth/v2/programmatic/login/`.
+#[derive(ToSchema)]
+pub struct LoginRequest {
+    email: String,
+    password: String,
+}
+
+/// Body of `POST`/`PATCH /auth/v2/organizations/me/{org_id}/applications/…`; every field is
+/// optional (a created application without a name is called "<organization name> App").
+#[derive(ToSchema)]
+pub struct ApplicationRequest {
+    name: Option<String>,
+    website_url: Option<String>,
+    /// Absolute URIs; custom app schemes are allowed.
+    redirect_uris: Option<Vec<String>>,
+    terms_url: Option<String>,
+    privacy_url: Option<String>,
+    description: Option<String>,
 }

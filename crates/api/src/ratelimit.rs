@@ -1,11 +1,14 @@
-//! Per-API-key rate limits with the scopes of spec §9.1, as sliding-window counters (the
-//! previous fixed window's count, weighted by how much of it still overlaps the sliding window,
-//! plus the current window's count). Limits are per server process.
+//! Rate limits as sliding-window counters (the previous fixed window's count, weighted by how
+//! much of it still overlaps the sliding window, plus the current window's count): per API key
+//! with the scopes of spec §9.1, and per client IP for account registration. Limits are per
+//! server process.
 
 use crate::error::ApiError;
 use axum::http::Method;
 use dashmap::DashMap;
 use serde::{Deserialize, Serialize};
+use std::hash::Hash;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 /// Requests per window for each scope; `enabled = false` turns limiting off (benchmarks).
@@ -83,41 +86,43 @@ struct Window {
     previous: u32,
 }
 
-pub struct RateLimiter {
-    limits: RateLimits,
-    windows: DashMap<(uuid::Uuid, Scope), Window>,
+/// Sliding-window counters under any key (an API key and scope, a client IP, …).
+pub struct SlidingWindows<K> {
+    window_ms: u64,
+    windows: DashMap<K, Window>,
+    /// Window index of the last sweep of stale entries: keys such as client IPs are unbounded.
+    last_swept: AtomicU64,
 }
 
-impl RateLimiter {
-    pub fn new(limits: RateLimits) -> Self {
+impl<K: Eq + Hash + Clone> SlidingWindows<K> {
+    pub fn new(window_seconds: u64) -> Self {
         Self {
-            limits,
+            window_ms: window_seconds.max(1) * 1000,
             windows: DashMap::new(),
+            last_swept: AtomicU64::new(0),
         }
     }
 
-    /// Counts one request against every scope, refusing with the first scope that is exhausted
-    /// (a refused request is not counted).
-    /// `key` is whatever identifies the caller: an API key's id, or an application for Bearer tokens.
-    pub fn check(&self, key: uuid::Uuid, scopes: &[Scope]) -> Result<(), ApiError> {
-        if !self.limits.enabled {
-            return Ok(());
-        }
+    /// Counts one request against every `(key, limit)`, refusing with the first that is
+    /// exhausted (a refused request is not counted).
+    pub fn check(&self, keys: &[(K, u32)]) -> Result<(), ApiError> {
         let now_ms = SystemTime::now()
             .duration_since(UNIX_EPOCH)
             .map(|d| d.as_millis() as u64)
             .unwrap_or(0);
-        self.check_at(key, scopes, now_ms)
+        self.check_at(keys, now_ms)
     }
 
-    fn check_at(&self, key: uuid::Uuid, scopes: &[Scope], now_ms: u64) -> Result<(), ApiError> {
-        let window_ms = self.limits.window_seconds.max(1) * 1000;
+    fn check_at(&self, keys: &[(K, u32)], now_ms: u64) -> Result<(), ApiError> {
+        let window_ms = self.window_ms;
         let index = now_ms / window_ms;
+        if self.last_swept.swap(index, Ordering::Relaxed) != index {
+            // Entries older than the previous window no longer weigh in.
+            self.windows.retain(|_, window| window.index + 1 >= index);
+        }
         let elapsed = (now_ms % window_ms) as f64 / window_ms as f64;
-        let mut entries = Vec::with_capacity(scopes.len());
-        for &scope in scopes {
-            let limit = scope.limit(&self.limits);
-            let mut entry = self.windows.entry((key, scope)).or_default();
+        for (key, limit) in keys {
+            let mut entry = self.windows.entry(key.clone()).or_default();
             let window = entry.value_mut();
             if window.index != index {
                 window.previous = if window.index + 1 == index {
@@ -129,23 +134,54 @@ impl RateLimiter {
                 window.index = index;
             }
             let estimate = f64::from(window.previous) * (1.0 - elapsed) + f64::from(window.current);
-            if estimate + 1.0 > f64::from(limit) {
+            if estimate + 1.0 > f64::from(*limit) {
                 let retry_after_ms = window_ms - now_ms % window_ms;
                 return Err(ApiError::RateLimited {
-                    limit,
+                    limit: *limit,
                     retry_after_seconds: retry_after_ms.div_ceil(1000),
                     reset_epoch_seconds: (index + 1) * window_ms / 1000,
                 });
             }
-            drop(entry);
-            entries.push(scope);
         }
-        for scope in entries {
-            if let Some(mut window) = self.windows.get_mut(&(key, scope)) {
+        for (key, _) in keys {
+            if let Some(mut window) = self.windows.get_mut(key) {
                 window.current += 1;
             }
         }
         Ok(())
+    }
+}
+
+/// The per-key limits of spec §9.1.
+pub struct RateLimiter {
+    limits: RateLimits,
+    windows: SlidingWindows<(uuid::Uuid, Scope)>,
+}
+
+impl RateLimiter {
+    pub fn new(limits: RateLimits) -> Self {
+        Self {
+            windows: SlidingWindows::new(limits.window_seconds),
+            limits,
+        }
+    }
+
+    /// Counts one request against every scope, refusing with the first scope that is exhausted
+    /// (a refused request is not counted).
+    /// `key` is whatever identifies the caller: an API key's id, or an application or console
+    /// user for Bearer tokens.
+    pub fn check(&self, key: uuid::Uuid, scopes: &[Scope]) -> Result<(), ApiError> {
+        if !self.limits.enabled {
+            return Ok(());
+        }
+        self.windows.check(&self.keyed(key, scopes))
+    }
+
+    fn keyed(&self, key: uuid::Uuid, scopes: &[Scope]) -> Vec<((uuid::Uuid, Scope), u32)> {
+        scopes
+            .iter()
+            .map(|&scope| ((key, scope), scope.limit(&self.limits)))
+            .collect()
     }
 }
 
@@ -158,6 +194,12 @@ mod tests {
             generic_get,
             ..RateLimits::default()
         })
+    }
+
+    impl RateLimiter {
+        fn check_at(&self, key: uuid::Uuid, scopes: &[Scope], now_ms: u64) -> Result<(), ApiError> {
+            self.windows.check_at(&self.keyed(key, scopes), now_ms)
+        }
     }
 
     #[test]
@@ -226,5 +268,30 @@ mod tests {
         assert!(limiter
             .check(uuid::Uuid::new_v4(), &[Scope::GenericGet])
             .is_ok());
+    }
+
+    #[test]
+    fn windows_under_any_key_forget_stale_entries() {
+        let windows = SlidingWindows::<std::net::IpAddr>::new(3600);
+        let ip: std::net::IpAddr = "192.0.2.7".parse().unwrap();
+        let other: std::net::IpAddr = "192.0.2.8".parse().unwrap();
+        let t0 = 500_000 * 3_600_000;
+        for _ in 0..5 {
+            windows.check_at(&[(ip, 5)], t0).unwrap();
+        }
+        let Err(ApiError::RateLimited {
+            limit: 5,
+            retry_after_seconds,
+            ..
+        }) = windows.check_at(&[(ip, 5)], t0 + 1000)
+        else {
+            panic!("expected 429");
+        };
+        assert_eq!(retry_after_seconds, 3599);
+        windows.check_at(&[(other, 5)], t0 + 1000).unwrap();
+        assert_eq!(windows.windows.len(), 2);
+        // Two windows later both entries are stale and swept.
+        windows.check_at(&[(other, 5)], t0 + 2 * 3_600_000).unwrap();
+        assert_eq!(windows.windows.len(), 1);
     }
 }

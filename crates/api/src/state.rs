@@ -1,8 +1,11 @@
+use crate::mail::Mailer;
 use crate::oauth::TokenIssuer;
-use crate::ratelimit::{RateLimiter, RateLimits};
+use crate::ratelimit::{RateLimiter, RateLimits, SlidingWindows};
 use dashmap::DashMap;
+use std::net::IpAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
+use verity_domain::account::AccountPolicy;
 use verity_store::{Application, AuthenticatedKey, Store};
 use verity_webhooks::DeliveryClient;
 
@@ -15,6 +18,7 @@ pub struct ApiConfig {
     pub rate_limits: RateLimits,
     /// How long a successful API-key lookup is reused before the database is asked again.
     pub key_cache_ttl: Duration,
+    pub accounts: AccountPolicy,
 }
 
 #[derive(Clone)]
@@ -27,6 +31,10 @@ pub struct Inner {
     pub config: ApiConfig,
     pub limiter: RateLimiter,
     pub tokens: TokenIssuer,
+    /// `None` when no SMTP relay is configured: registration then answers 503.
+    pub mailer: Option<Mailer>,
+    /// `register` and `resend-otp` calls per client IP, over an hour.
+    pub registration_limiter: SlidingWindows<IpAddr>,
     key_cache: DashMap<String, (AuthenticatedKey, Instant)>,
     client_cache: DashMap<String, (Application, Instant)>,
 }
@@ -44,11 +52,14 @@ impl AppState {
         config: ApiConfig,
         tokens: TokenIssuer,
         webhook_client: DeliveryClient,
+        mailer: Option<Mailer>,
     ) -> Self {
         Self(Arc::new(Inner {
             store,
             webhook_client,
             tokens,
+            mailer,
+            registration_limiter: SlidingWindows::new(3600),
             client_cache: DashMap::new(),
             limiter: RateLimiter::new(config.rate_limits.clone()),
             config,

@@ -2,7 +2,7 @@
 
 use serde_json::{json, Value};
 use verity_domain::session::Session;
-use verity_store::StoredWorkflow;
+use verity_store::{ApplicationProfile, IssuedCredentials, Organization, StoredWorkflow};
 
 /// The create-session answer: Didit's ten keys plus `environment` (spec §9.4 puts it in every
 /// payload; extra keys are safe for clients).
@@ -101,4 +101,44 @@ pub fn workflow(stored: &StoredWorkflow, public_url: &str) -> Value {
         "created_at": stored.created_at,
         "updated_at": stored.updated_at,
     })
+}
+
+/// A row of `GET /auth/v2/organizations/me/` (spec §3.1).
+pub fn organization(org: &Organization) -> Value {
+    json!({
+        "uuid": org.id,
+        "name": org.name,
+        "contact_email": org.contact_email,
+        "created_at": org.created_at,
+    })
+}
+
+/// An application as its organization's members see it (spec §3.1). `api_key` is `null`: Verity
+/// keeps only a digest, so the key exists in the answer that created it and nowhere else
+/// (Didit shows it again; this is a deliberate difference).
+pub fn application_profile(profile: &ApplicationProfile) -> Value {
+    let app = &profile.application;
+    let metadata = &profile.metadata;
+    json!({
+        "uuid": app.id,
+        "name": metadata.name,
+        "client_id": app.client_id,
+        "api_key": null,
+        "environment": app.environment.as_str(),
+        "website_url": metadata.website_url,
+        "redirect_uris": metadata.redirect_uris,
+        "terms_url": metadata.terms_url,
+        "privacy_url": metadata.privacy_url,
+        "description": metadata.description,
+        "created_at": profile.created_at,
+    })
+}
+
+/// A just-created application: the profile with its API key and client secret, shown once.
+pub fn created_application(profile: &ApplicationProfile, credentials: &IssuedCredentials) -> Value {
+    let mut value = application_profile(profile);
+    let object = value.as_object_mut().expect("object");
+    object.insert("api_key".into(), json!(credentials.api_key));
+    object.insert("client_secret".into(), json!(credentials.client_secret));
+    value
 }

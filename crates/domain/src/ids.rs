@@ -63,6 +63,11 @@ uuid_id!(
     /// One event's delivery to one destination, with all its attempts (`webhook_uuid`).
     DeliveryId
 );
+uuid_id!(
+    /// A console user: a person who signs in with e-mail and password and manages an
+    /// organization's applications.
+    UserId
+);
 
 /// The hosted-flow secret of a session: 12 URL-safe characters (≈71 bits), as Didit issues.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]

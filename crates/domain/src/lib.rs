@@ -2,6 +2,7 @@
 //! Django-REST-Framework-shaped errors, and the decision payloads. Nothing here does I/O, so every
 //! rule is unit-testable and shared by the HTTP layer, storage and the engines' wiring.
 
+pub mod account;
 pub mod decision;
 pub mod error;
 pub mod fields;

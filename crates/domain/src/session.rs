@@ -235,7 +235,7 @@ impl NewSession {
 }
 
 /// An absolute URL with a scheme; custom app schemes (`myapp://done`) are allowed (seed 003).
-fn is_valid_callback(text: &str) -> bool {
+pub(crate) fn is_valid_callback(text: &str) -> bool {
     match url::Url::parse(text) {
         Ok(url) => match url.scheme() {
             "http" | "https" => url.host_str().is_some_and(|host| !host.is_empty()),

@@ -4,8 +4,9 @@
 use crate::credentials::{digest, digests_match, random_client_id, random_secret};
 use crate::error::{corrupt, not_found, Result};
 use crate::workflows::insert_workflow_version;
-use crate::Store;
+use crate::{Sealer, Store};
 use sqlx::Row;
+use verity_domain::account::ApplicationMetadata;
 use verity_domain::ids::{ApiKeyId, ApplicationId, OrganizationId, WorkflowId};
 use verity_domain::session::Environment;
 use verity_domain::workflow::WorkflowSettings;
@@ -15,6 +16,8 @@ use verity_domain::Timestamp;
 pub struct Organization {
     pub id: OrganizationId,
     pub name: String,
+    pub contact_email: Option<String>,
+    pub created_at: Timestamp,
 }
 
 /// An application as the request path sees it after authentication.
@@ -44,6 +47,14 @@ pub struct IssuedCredentials {
     pub default_workflow_id: WorkflowId,
 }
 
+/// An application with what its organization's members may edit (the console view).
+#[derive(Debug, Clone, PartialEq)]
+pub struct ApplicationProfile {
+    pub application: Application,
+    pub metadata: ApplicationMetadata,
+    pub created_at: Timestamp,
+}
+
 /// A row of `verity app list`.
 #[derive(Debug, Clone)]
 pub struct ApplicationSummary {
@@ -55,6 +66,37 @@ pub struct ApplicationSummary {
 }
 
 const BOOTSTRAP_MARKER: &str = "bootstrapped_at";
+
+const ORGANIZATION_COLUMNS: &str = "id, name, contact_email, created_at";
+
+fn organization_from_row(row: &sqlx::any::AnyRow) -> Result<Organization> {
+    let id: String = row.try_get("id")?;
+    Ok(Organization {
+        id: OrganizationId::parse(&id).ok_or_else(|| corrupt("organization id", &id))?,
+        name: row.try_get("name")?,
+        contact_email: row.try_get("contact_email")?,
+        created_at: Timestamp::from_micros(row.try_get("created_at")?),
+    })
+}
+
+const PROFILE_COLUMNS: &str = "id, organization_id, name, environment, client_id, website_url, \
+    redirect_uris, terms_url, privacy_url, description, created_at";
+
+fn profile_from_row(row: &sqlx::any::AnyRow) -> Result<ApplicationProfile> {
+    let redirect_uris: String = row.try_get("redirect_uris")?;
+    Ok(ApplicationProfile {
+        application: application_from_row(row)?,
+        metadata: ApplicationMetadata {
+            name: row.try_get("name")?,
+            website_url: row.try_get("website_url")?,
+            redirect_uris: serde_json::from_str(&redirect_uris)?,
+            terms_url: row.try_get("terms_url")?,
+            privacy_url: row.try_get("privacy_url")?,
+            description: row.try_get("description")?,
+        },
+        created_at: Timestamp::from_micros(row.try_get("created_at")?),
+    })
+}
 
 fn application_from_row(row: &sqlx::any::AnyRow) -> Result<Application> {
     let id: String = row.try_get("id")?;
@@ -98,28 +140,20 @@ impl Store {
     }
 
     pub async fn organization(&self, id: OrganizationId) -> Result<Organization> {
-        let row = sqlx::query("SELECT id, name FROM organizations WHERE id = $1")
-            .bind(id.to_string())
-            .fetch_optional(&self.db.read)
-            .await?
-            .ok_or_else(not_found)?;
-        Ok(Organization {
-            id,
-            name: row.try_get("name")?,
-        })
+        let row = sqlx::query(&format!(
+            "SELECT {ORGANIZATION_COLUMNS} FROM organizations WHERE id = $1"
+        ))
+        .bind(id.to_string())
+        .fetch_optional(&self.db.read)
+        .await?
+        .ok_or_else(not_found)?;
+        organization_from_row(&row)
     }
 
     pub async fn create_organization(&self, name: &str) -> Result<Organization> {
-        let org = Organization {
-            id: OrganizationId::random(),
-            name: name.to_owned(),
-        };
-        sqlx::query("INSERT INTO organizations (id, name, created_at) VALUES ($1, $2, $3)")
-            .bind(org.id.to_string())
-            .bind(&org.name)
-            .bind(Timestamp::now().micros())
-            .execute(&self.db.write)
-            .await?;
+        let mut tx = self.db.write.begin().await?;
+        let org = insert_organization(&mut tx, name, None).await?;
+        tx.commit().await?;
         Ok(org)
     }
 
@@ -128,67 +162,20 @@ impl Store {
     pub async fn create_application(
         &self,
         organization_id: OrganizationId,
-        name: &str,
+        metadata: &ApplicationMetadata,
         environment: Environment,
     ) -> Result<(Application, IssuedCredentials)> {
-        let application = Application {
-            id: ApplicationId::random(),
-            organization_id,
-            name: name.to_owned(),
-            environment,
-            client_id: random_client_id(),
-        };
-        let client_secret = random_secret();
-        let webhook_secret = random_secret();
-        let api_key = random_secret();
-        let now = Timestamp::now().micros();
         let mut tx = self.db.write.begin().await?;
-        sqlx::query(
-            "INSERT INTO applications (id, organization_id, name, environment, client_id, \
-             client_secret_digest, webhook_secret_sealed, session_counter, created_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, 0, $8)",
+        let created = insert_application(
+            &mut tx,
+            &self.sealer,
+            organization_id,
+            metadata,
+            environment,
         )
-        .bind(application.id.to_string())
-        .bind(organization_id.to_string())
-        .bind(name)
-        .bind(environment.as_str())
-        .bind(&application.client_id)
-        .bind(digest(&client_secret))
-        .bind(self.sealer.seal(webhook_secret.as_bytes()))
-        .bind(now)
-        .execute(&mut *tx)
         .await?;
-        insert_api_key(&mut tx, application.id, "default", &api_key).await?;
-        let mut default_workflow_id = None;
-        // Newest first is the list order, so the default (first) template gets the latest time.
-        for (age, settings) in WorkflowSettings::templates().iter().enumerate() {
-            let workflow_id = WorkflowId::random();
-            insert_workflow_version(
-                &mut tx,
-                application.id,
-                workflow_id,
-                1,
-                settings,
-                now - age as i64,
-            )
-            .await?;
-            default_workflow_id.get_or_insert(workflow_id);
-        }
-        let default_workflow_id = default_workflow_id.expect("templates are not empty");
-        sqlx::query("UPDATE applications SET default_workflow_id = $1 WHERE id = $2")
-            .bind(default_workflow_id.to_string())
-            .bind(application.id.to_string())
-            .execute(&mut *tx)
-            .await?;
         tx.commit().await?;
-        let credentials = IssuedCredentials {
-            api_key,
-            client_id: application.client_id.clone(),
-            client_secret,
-            webhook_secret,
-            default_workflow_id,
-        };
-        Ok((application, credentials))
+        Ok(created)
     }
 
     /// On the very first start, creates an organization with a live and a sandbox application.
@@ -210,10 +197,18 @@ impl Store {
         }
         let org = self.create_organization("Default Organization").await?;
         let live = self
-            .create_application(org.id, "Live application", Environment::Live)
+            .create_application(
+                org.id,
+                &ApplicationMetadata::named("Live application"),
+                Environment::Live,
+            )
             .await?;
         let sandbox = self
-            .create_application(org.id, "Sandbox application", Environment::Sandbox)
+            .create_application(
+                org.id,
+                &ApplicationMetadata::named("Sandbox application"),
+                Environment::Sandbox,
+            )
             .await?;
         Ok(Some((org, vec![live, sandbox])))
     }
@@ -252,6 +247,67 @@ impl Store {
         application_from_row(&row)
     }
 
+    /// The applications of an organization, oldest first.
+    pub async fn organization_applications(
+        &self,
+        organization_id: OrganizationId,
+    ) -> Result<Vec<ApplicationProfile>> {
+        let rows = sqlx::query(&format!(
+            "SELECT {PROFILE_COLUMNS} FROM applications WHERE organization_id = $1 ORDER BY created_at, id"
+        ))
+        .bind(organization_id.to_string())
+        .fetch_all(&self.db.read)
+        .await?;
+        rows.iter().map(profile_from_row).collect()
+    }
+
+    /// One application of an organization; another organization's application is not found.
+    pub async fn organization_application(
+        &self,
+        organization_id: OrganizationId,
+        application_id: ApplicationId,
+    ) -> Result<ApplicationProfile> {
+        let row = sqlx::query(&format!(
+            "SELECT {PROFILE_COLUMNS} FROM applications WHERE id = $1 AND organization_id = $2"
+        ))
+        .bind(application_id.to_string())
+        .bind(organization_id.to_string())
+        .fetch_optional(&self.db.read)
+        .await?
+        .ok_or_else(not_found)?;
+        profile_from_row(&row)
+    }
+
+    /// Replaces the editable metadata of an organization's application (never its keys).
+    pub async fn update_application_metadata(
+        &self,
+        organization_id: OrganizationId,
+        application_id: ApplicationId,
+        metadata: &ApplicationMetadata,
+    ) -> Result<ApplicationProfile> {
+        let updated = sqlx::query(
+            "UPDATE applications SET name = $1, website_url = $2, redirect_uris = $3, \
+             terms_url = $4, privacy_url = $5, description = $6 \
+             WHERE id = $7 AND organization_id = $8",
+        )
+        .bind(&metadata.name)
+        .bind(&metadata.website_url)
+        .bind(serde_json::to_string(&metadata.redirect_uris)?)
+        .bind(&metadata.terms_url)
+        .bind(&metadata.privacy_url)
+        .bind(&metadata.description)
+        .bind(application_id.to_string())
+        .bind(organization_id.to_string())
+        .execute(&self.db.write)
+        .await?
+        .rows_affected();
+        if updated == 0 {
+            return Err(not_found());
+        }
+        self.organization_application(organization_id, application_id)
+            .await
+    }
+
     /// Revokes every active key of the application and issues a new one (shown once).
     pub async fn rotate_api_key(&self, application_id: ApplicationId) -> Result<String> {
         self.application(application_id).await?;
@@ -282,6 +338,100 @@ impl Store {
     }
 }
 
+pub(crate) async fn insert_organization(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    name: &str,
+    contact_email: Option<&str>,
+) -> Result<Organization> {
+    let org = Organization {
+        id: OrganizationId::random(),
+        name: name.to_owned(),
+        contact_email: contact_email.map(str::to_owned),
+        created_at: Timestamp::now(),
+    };
+    sqlx::query(
+        "INSERT INTO organizations (id, name, contact_email, created_at) VALUES ($1, $2, $3, $4)",
+    )
+    .bind(org.id.to_string())
+    .bind(&org.name)
+    .bind(&org.contact_email)
+    .bind(org.created_at.micros())
+    .execute(&mut **tx)
+    .await?;
+    Ok(org)
+}
+
+pub(crate) async fn insert_application(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    sealer: &Sealer,
+    organization_id: OrganizationId,
+    metadata: &ApplicationMetadata,
+    environment: Environment,
+) -> Result<(Application, IssuedCredentials)> {
+    let application = Application {
+        id: ApplicationId::random(),
+        organization_id,
+        name: metadata.name.clone(),
+        environment,
+        client_id: random_client_id(),
+    };
+    let client_secret = random_secret();
+    let webhook_secret = random_secret();
+    let api_key = random_secret();
+    let now = Timestamp::now().micros();
+    sqlx::query(
+        "INSERT INTO applications (id, organization_id, name, environment, client_id, \
+         client_secret_digest, webhook_secret_sealed, session_counter, created_at, website_url, \
+         redirect_uris, terms_url, privacy_url, description) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, 0, $8, $9, $10, $11, $12, $13)",
+    )
+    .bind(application.id.to_string())
+    .bind(organization_id.to_string())
+    .bind(&metadata.name)
+    .bind(environment.as_str())
+    .bind(&application.client_id)
+    .bind(digest(&client_secret))
+    .bind(sealer.seal(webhook_secret.as_bytes()))
+    .bind(now)
+    .bind(&metadata.website_url)
+    .bind(serde_json::to_string(&metadata.redirect_uris)?)
+    .bind(&metadata.terms_url)
+    .bind(&metadata.privacy_url)
+    .bind(&metadata.description)
+    .execute(&mut **tx)
+    .await?;
+    insert_api_key(tx, application.id, "default", &api_key).await?;
+    let mut default_workflow_id = None;
+    // Newest first is the list order, so the default (first) template gets the latest time.
+    for (age, settings) in WorkflowSettings::templates().iter().enumerate() {
+        let workflow_id = WorkflowId::random();
+        insert_workflow_version(
+            tx,
+            application.id,
+            workflow_id,
+            1,
+            settings,
+            now - age as i64,
+        )
+        .await?;
+        default_workflow_id.get_or_insert(workflow_id);
+    }
+    let default_workflow_id = default_workflow_id.expect("templates are not empty");
+    sqlx::query("UPDATE applications SET default_workflow_id = $1 WHERE id = $2")
+        .bind(default_workflow_id.to_string())
+        .bind(application.id.to_string())
+        .execute(&mut **tx)
+        .await?;
+    let credentials = IssuedCredentials {
+        api_key,
+        client_id: application.client_id.clone(),
+        client_secret,
+        webhook_secret,
+        default_workflow_id,
+    };
+    Ok((application, credentials))
+}
+
 async fn insert_api_key(
     tx: &mut sqlx::Transaction<'_, sqlx::Any>,
     application_id: ApplicationId,
@@ -305,17 +455,12 @@ async fn insert_api_key(
 impl Store {
     /// The oldest organization, if any (the one the first start created).
     pub async fn first_organization(&self) -> Result<Option<Organization>> {
-        let row = sqlx::query("SELECT id, name FROM organizations ORDER BY created_at LIMIT 1")
-            .fetch_optional(&self.db.read)
-            .await?;
-        row.map(|row| {
-            let id: String = row.try_get("id")?;
-            Ok(Organization {
-                id: OrganizationId::parse(&id).ok_or_else(|| corrupt("organization id", &id))?,
-                name: row.try_get("name")?,
-            })
-        })
-        .transpose()
+        let row = sqlx::query(&format!(
+            "SELECT {ORGANIZATION_COLUMNS} FROM organizations ORDER BY created_at LIMIT 1"
+        ))
+        .fetch_optional(&self.db.read)
+        .await?;
+        row.as_ref().map(organization_from_row).transpose()
     }
 }
 

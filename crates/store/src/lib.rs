@@ -6,10 +6,12 @@
 //! - every lookup of tenant data is scoped by an [`ApplicationId`]; another application's ids are
 //!   indistinguishable from ids that do not exist;
 //! - secrets are stored as SHA-256 digests ([`credentials`]) or, when they must be usable (webhook
-//!   signing keys), sealed under the master key ([`sealing`]);
+//!   signing keys), sealed under the master key ([`sealing`]); passwords as argon2id hashes and
+//!   e-mail codes as keyed digests;
 //! - a status change and its timeline event are written in the same transaction; the timeline
 //!   is also the webhook outbox ([`webhooks`]), so no committed change can miss its webhook.
 
+mod accounts;
 mod activity;
 mod apps;
 pub mod credentials;
@@ -21,8 +23,12 @@ mod sessions;
 mod webhooks;
 mod workflows;
 
+pub use accounts::{
+    CodeIssue, EmailVerification, LoginAccount, Registration, User, VerifiedAccount,
+};
 pub use apps::{
-    Application, ApplicationSummary, AuthenticatedKey, IssuedCredentials, Organization,
+    Application, ApplicationProfile, ApplicationSummary, AuthenticatedKey, IssuedCredentials,
+    Organization,
 };
 pub use db::{Db, Dialect};
 pub use error::{Error, Result};

@@ -7,7 +7,9 @@ use figment::Figment;
 use rand::RngCore;
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
+use verity_api::mail::SmtpConfig;
 use verity_api::RateLimits;
+use verity_domain::account::AccountPolicy;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -39,10 +41,14 @@ pub struct Config {
     pub expiry_sweep_seconds: u64,
     /// How long an API-key lookup is cached in memory.
     pub key_cache_seconds: u64,
-    /// Lifetime of OAuth client access tokens (`expires_in`).
+    /// Lifetime of OAuth client and console user access tokens (`expires_in`).
     pub token_ttl_seconds: i64,
     pub rate_limits: RateLimits,
     pub webhooks: WebhookConfig,
+    /// The relay that sends e-mail verification codes; without it registration answers 503.
+    pub smtp: Option<SmtpConfig>,
+    /// Programmatic registration: code lifetime, resend cooldown, per-IP budget.
+    pub accounts: AccountPolicy,
     /// Log filter (`RUST_LOG` syntax).
     pub log: String,
 }
@@ -63,6 +69,8 @@ impl Default for Config {
             token_ttl_seconds: 86_400,
             rate_limits: RateLimits::default(),
             webhooks: WebhookConfig::default(),
+            smtp: None,
+            accounts: AccountPolicy::default(),
             log: "info".into(),
         }
     }
@@ -160,14 +168,25 @@ impl Config {
         let file = file.unwrap_or(Path::new("verity.toml"));
         let mut config: Config = Figment::from(Serialized::defaults(Config::default()))
             .merge(Toml::file(file))
-            // Figment types environment values (`00…0` would become a number), so the master
-            // key is read verbatim below instead.
-            .merge(Env::prefixed("VERITY_").split("__").ignore(&["MASTER_KEY"]))
+            // Figment types environment values (`00…0` would become a number), so secrets are
+            // read verbatim below instead.
+            // (`ignore` sees the names as they are when it is applied: before `split`.)
+            .merge(
+                Env::prefixed("VERITY_")
+                    .ignore(&["MASTER_KEY", "SMTP__PASSWORD"])
+                    .split("__"),
+            )
             .merge(Serialized::defaults(overrides))
             .extract()
             .context("invalid configuration")?;
         if let Ok(raw) = std::env::var("VERITY_MASTER_KEY") {
             config.master_key = Some(raw);
+        }
+        if let Ok(raw) = std::env::var("VERITY_SMTP__PASSWORD") {
+            let Some(smtp) = config.smtp.as_mut() else {
+                bail!("VERITY_SMTP__PASSWORD is set but smtp.host and smtp.from are not");
+            };
+            smtp.password = Some(raw);
         }
         Ok(config)
     }
@@ -316,6 +335,37 @@ mod tests {
                 Some(64),
                 "digits-only hex stays a string"
             );
+            Ok(())
+        });
+    }
+
+    #[test]
+    #[allow(clippy::result_large_err)] // figment's Jail API fixes the closure's error type
+    fn smtp_comes_from_the_environment_with_its_password_verbatim() {
+        figment::Jail::expect_with(|jail| {
+            assert!(Config::load(None, &Overrides::default())
+                .unwrap()
+                .smtp
+                .is_none());
+            jail.set_env("VERITY_SMTP__HOST", "smtp.example.org");
+            jail.set_env("VERITY_SMTP__TLS", "tls");
+            jail.set_env("VERITY_SMTP__USERNAME", "verity");
+            jail.set_env("VERITY_SMTP__PASSWORD", "0123456789");
+            assert!(
+                Config::load(None, &Overrides::default()).is_err(),
+                "a sender address is required"
+            );
+            jail.set_env("VERITY_SMTP__FROM", "Verity <no-reply@example.org>");
+            jail.set_env("VERITY_ACCOUNTS__CODE_TTL_SECONDS", "900");
+            let config = Config::load(None, &Overrides::default()).expect("loads");
+            let smtp = config.smtp.expect("smtp configured");
+            assert_eq!(smtp.host, "smtp.example.org");
+            assert_eq!(smtp.tls, verity_api::mail::SmtpTls::Tls);
+            assert_eq!(smtp.port, None);
+            assert_eq!(smtp.password.as_deref(), Some("0123456789"));
+            assert_eq!(smtp.timeout_seconds, 15);
+            assert_eq!(config.accounts.code_ttl_seconds, 900);
+            assert_eq!(config.accounts.resend_cooldown_seconds, 60);
             Ok(())
         });
     }

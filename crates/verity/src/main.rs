@@ -5,6 +5,7 @@ use clap::{Parser, Subcommand};
 use std::path::PathBuf;
 use verity::config::{Config, Overrides};
 use verity::server::{describe_credentials, describe_first_start, open_store, Server};
+use verity_domain::account::ApplicationMetadata;
 use verity_domain::ids::ApplicationId;
 use verity_domain::session::Environment;
 
@@ -125,7 +126,9 @@ async fn run() -> anyhow::Result<()> {
             } else {
                 Environment::Live
             };
-            let (app, credentials) = store.create_application(org.id, &name, environment).await?;
+            let (app, credentials) = store
+                .create_application(org.id, &ApplicationMetadata::named(&name), environment)
+                .await?;
             println!("Created application. These secrets are shown once:");
             print!("{}", describe_credentials(&app, &credentials));
             Ok(())

@@ -4,8 +4,10 @@
 use crate::config::Config;
 use anyhow::Context;
 use std::future::Future;
+use std::net::SocketAddr;
 use std::time::Duration;
 use tokio::net::TcpListener;
+use verity_api::mail::Mailer;
 use verity_api::oauth::{TokenIssuer, SIGNING_KEY_NAME};
 use verity_api::{ApiConfig, AppState};
 use verity_store::{Application, Db, IssuedCredentials, MediaStore, Organization, Sealer, Store};
@@ -78,6 +80,20 @@ impl Server {
             ssrf: self.config.webhooks.ssrf_policy(),
             ..DeliveryConfig::default()
         })?;
+        let mailer = match &self.config.smtp {
+            Some(smtp) => {
+                tracing::info!(host = %smtp.host, port = smtp.port, tls = ?smtp.tls, "mail: verification codes go through this SMTP relay");
+                Some(Mailer::new(smtp).context("invalid [smtp] configuration")?)
+            }
+            None => {
+                tracing::warn!(
+                    "mail is DISABLED: no [smtp] relay is configured (VERITY_SMTP__HOST, VERITY_SMTP__FROM, …), \
+                     so programmatic registration cannot send verification codes and \
+                     POST /auth/v2/programmatic/register/ answers 503"
+                );
+                None
+            }
+        };
         let state = AppState::new(
             self.store.clone(),
             ApiConfig {
@@ -85,9 +101,11 @@ impl Server {
                 max_body_bytes: self.config.max_body_bytes,
                 rate_limits: self.config.rate_limits.clone(),
                 key_cache_ttl: Duration::from_secs(self.config.key_cache_seconds),
+                accounts: self.config.accounts.clone(),
             },
             tokens,
             webhook_client.clone(),
+            mailer,
         );
         let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
         let sweep = tokio::spawn(expiry_sweep(
@@ -115,7 +133,8 @@ impl Server {
                 .run(stop_rx),
             )
         });
-        let result = axum::serve(listener, verity_api::router(state))
+        let app = verity_api::router(state).into_make_service_with_connect_info::<SocketAddr>();
+        let result = axum::serve(listener, app)
             .with_graceful_shutdown(shutdown)
             .await;
         let _ = stop_tx.send(true);

@@ -1,10 +1,12 @@
 //! OAuth2 client credentials (seeds 000/001), RFC 7662 introspection and the JWKS.
 
+use super::no_store;
 use crate::error::ApiError;
+use crate::oauth::TokenUse;
 use crate::state::AppState;
 use axum::body::Bytes;
 use axum::extract::State;
-use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use base64::Engine;
@@ -61,13 +63,6 @@ async fn authenticated_client(
         .ok_or(ApiError::InvalidClient("Invalid client credentials"))
 }
 
-fn no_store(mut response: Response) -> Response {
-    let headers = response.headers_mut();
-    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    headers.insert(header::PRAGMA, HeaderValue::from_static("no-cache"));
-    response
-}
-
 #[utoipa::path(post, path = "/auth/v2/token/", tag = "auth",
     request_body(content = String, content_type = "application/x-www-form-urlencoded", description = "grant_type=client_credentials"),
     responses((status = 200, description = "iss, iat, sub, client_id, organization_id, expires_in, exp, access_token", body = Value),
@@ -116,7 +111,7 @@ pub async fn introspect(
     let Some(token) = token else {
         return Err(DomainError::Rule("Missing token parameter.".into()).into());
     };
-    let answer = match state.tokens.verify(token) {
+    let answer = match state.tokens.verify(token, TokenUse::Client) {
         Some(claims) if claims.sub == app.id.to_string() => json!({
             "active": true,
             "token_type": "Bearer",

@@ -153,6 +153,21 @@ async fn openapi_documents_every_route() {
         ("/auth/v2/token/", "post"),
         ("/auth/v2/introspect/", "post"),
         ("/auth/config/jwks/", "get"),
+        ("/auth/v2/programmatic/register/", "post"),
+        ("/auth/v2/programmatic/verify-email/", "post"),
+        ("/auth/v2/programmatic/resend-otp/", "post"),
+        ("/auth/v2/programmatic/login/", "post"),
+        ("/auth/v2/organizations/me/", "get"),
+        ("/auth/v2/organizations/me/{org_id}/applications/", "get"),
+        ("/auth/v2/organizations/me/{org_id}/applications/", "post"),
+        (
+            "/auth/v2/organizations/me/{org_id}/applications/{app_id}/",
+            "get",
+        ),
+        (
+            "/auth/v2/organizations/me/{org_id}/applications/{app_id}/",
+            "patch",
+        ),
         ("/v1/session/", "post"),
         ("/v1/session/{session_id}/decision/", "get"),
         ("/v1/session/{session_id}/update-status/", "patch"),
@@ -188,4 +203,5 @@ async fn openapi_documents_every_route() {
         "a route was added without a test here"
     );
     assert!(document["components"]["securitySchemes"]["api_key"].is_object());
+    assert!(document["components"]["securitySchemes"]["bearer"].is_object());
 }

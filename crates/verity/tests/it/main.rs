@@ -2,6 +2,7 @@
 //! database — SQLite by default, PostgreSQL when `VERITY_TEST_DATABASE=postgres` — and talks to
 //! it over HTTP.
 
+mod accounts;
 mod auth;
 mod cli;
 mod errors;

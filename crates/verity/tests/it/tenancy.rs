@@ -4,6 +4,7 @@
 use crate::helpers::spawn_app;
 use reqwest::{Method, StatusCode};
 use serde_json::json;
+use verity_domain::account::ApplicationMetadata;
 use verity_domain::session::Environment;
 
 #[tokio::test]
@@ -16,7 +17,11 @@ async fn foreign_ids_are_not_found_on_every_route() {
         .unwrap();
     let (_, other) = app
         .store
-        .create_application(org.id, "Other", Environment::Live)
+        .create_application(
+            org.id,
+            &ApplicationMetadata::named("Other"),
+            Environment::Live,
+        )
         .await
         .unwrap();
 
