@@ -57,6 +57,8 @@ struct FontUse {
     data: &'static [u8],
     base_name: &'static str,
     resource: &'static [u8],
+    /// Dominant vertical stem width for the font descriptor (a rendering hint only).
+    stem_v: f32,
     remapper: GlyphRemapper,
     /// Character → CID; CID `n` is `used[n - 1]` (CID 0 stays `.notdef`).
     cids: HashMap<char, u16>,
@@ -73,11 +75,16 @@ struct UsedChar {
 
 impl FontUse {
     fn new(weight: Weight) -> Self {
-        let (face, data, base_name, resource): (&'static Face<'static>, _, _, &'static [u8]) =
-            match weight {
-                Weight::Regular => (&*REGULAR_FACE, REGULAR_DATA, "DejaVuSans", b"F1"),
-                Weight::Bold => (&*BOLD_FACE, BOLD_DATA, "DejaVuSans-Bold", b"F2"),
-            };
+        let (face, data, base_name, resource, stem_v): (
+            &'static Face<'static>,
+            _,
+            _,
+            &'static [u8],
+            _,
+        ) = match weight {
+            Weight::Regular => (&*REGULAR_FACE, REGULAR_DATA, "DejaVuSans", b"F1", 80.0),
+            Weight::Bold => (&*BOLD_FACE, BOLD_DATA, "DejaVuSans-Bold", b"F2", 140.0),
+        };
         let mut remapper = GlyphRemapper::new();
         remapper.remap(0);
         FontUse {
@@ -85,6 +92,7 @@ impl FontUse {
             data,
             base_name,
             resource,
+            stem_v,
             remapper,
             cids: HashMap::new(),
             used: Vec::new(),
@@ -437,7 +445,7 @@ fn write_font(
         .ascent(f32::from(face.ascender()) * scale)
         .descent(f32::from(face.descender()) * scale)
         .cap_height(f32::from(face.capital_height().unwrap_or(face.ascender())) * scale)
-        .stem_v(if font.resource == b"F2" { 140.0 } else { 80.0 })
+        .stem_v(font.stem_v)
         .font_file2(file_id);
 
     let subset = subsetter::subset(font.data, 0, &font.remapper)

@@ -6,7 +6,8 @@ use crate::canvas::{DocumentMeta, Weight};
 use crate::format::{self, label, log_type_color, status_color};
 use crate::images;
 use crate::layout::{
-    clean, palette, Cell, Column, GridContent, GridImage, Layout, Style, CONTENT_WIDTH, MARGIN_X,
+    clean, fit, palette, Cell, Column, GridContent, GridImage, Layout, Style, CONTENT_WIDTH,
+    MARGIN_X,
 };
 use crate::{ReportError, SessionReport};
 use pdf_writer::Date;
@@ -351,7 +352,7 @@ fn title_block(layout: &mut Layout, report: &SessionReport) {
     let top = layout.y();
     let badge_width = layout.badge_width(status, 11.0);
     let text_width = CONTENT_WIDTH - badge_width - 16.0;
-    let org = crate::layout::fit(&clean(&report.organization), Weight::Bold, 10.0, text_width);
+    let org = fit(&clean(&report.organization), Weight::Bold, 10.0, text_width);
     layout.canvas.text(
         MARGIN_X,
         top + 10.0,
@@ -374,7 +375,7 @@ fn title_block(layout: &mut Layout, report: &SessionReport) {
         report.session.environment.as_str(),
         report.session.number
     );
-    let app = crate::layout::fit(&clean(&app), Weight::Regular, 10.0, text_width);
+    let app = fit(&clean(&app), Weight::Regular, 10.0, text_width);
     layout.canvas.text(
         MARGIN_X,
         top + 54.0,
@@ -849,12 +850,15 @@ fn images_section(layout: &mut Layout, report: &SessionReport) {
         );
         return;
     }
+    let bytes: Vec<&[u8]> = report.images.iter().map(|i| i.bytes.as_slice()).collect();
+    let prepared = images::prepare_all(&bytes);
     let grid: Vec<GridImage> = report
         .images
         .iter()
-        .map(|image| GridImage {
+        .zip(prepared)
+        .map(|(image, prepared)| GridImage {
             label: image.label.clone(),
-            content: match images::prepare(&image.bytes) {
+            content: match prepared {
                 Ok(jpeg) => {
                     let (width, height) = (jpeg.width, jpeg.height);
                     let index = layout.canvas.add_image(jpeg);
