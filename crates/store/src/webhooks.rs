@@ -214,7 +214,7 @@ impl Store {
         )
         .bind(app.to_string())
         .bind(url)
-        .fetch_optional(&self.db.write)
+        .fetch_optional(&self.db.read)
         .await?;
         Ok(existing.is_some_and(|id| Some(id) != except.map(|e| e.to_string())))
     }
@@ -286,15 +286,14 @@ impl Store {
         rows.iter().map(destination_from_row).collect()
     }
 
-    /// One destination of this application; another application's id is `NotFound`. Reads the
-    /// writer so that a change is visible to the request that made it.
+    /// One destination of this application; another application's id is `NotFound`.
     pub async fn destination(&self, app: ApplicationId, id: DestinationId) -> Result<Destination> {
         let row = sqlx::query(&format!(
             "SELECT {DESTINATION_COLUMNS} FROM webhook_destinations WHERE id = $1 AND application_id = $2"
         ))
         .bind(id.to_string())
         .bind(app.to_string())
-        .fetch_optional(&self.db.write)
+        .fetch_optional(&self.db.read)
         .await?
         .ok_or_else(not_found)?;
         destination_from_row(&row)
@@ -442,7 +441,7 @@ impl Store {
         let settings: Option<String> =
             sqlx::query_scalar("SELECT webhook_settings FROM applications WHERE id = $1")
                 .bind(app.to_string())
-                .fetch_optional(&self.db.write)
+                .fetch_optional(&self.db.read)
                 .await?
                 .ok_or_else(not_found)?;
         let settings = match settings {

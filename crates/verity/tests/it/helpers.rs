@@ -211,6 +211,19 @@ impl TestApp {
         pool.close().await;
     }
 
+    /// Puts the session in review (test setup), then decides it through the API as a reviewer.
+    pub async fn review_decision(&self, session_id: &str, new_status: &str, comment: &str) {
+        self.force_status(session_id, "In Review").await;
+        let (status, body) = self
+            .patch(
+                &format!("/v3/session/{session_id}/update-status/"),
+                &self.live.api_key,
+                serde_json::json!({"new_status": new_status, "comment": comment}),
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+    }
+
     /// Test setup only: runs one SQL statement against the server's database.
     pub async fn execute_sql(&self, sql: &str, args: &[&str]) {
         sqlx::any::install_default_drivers();

@@ -27,15 +27,8 @@ async fn session_report_is_a_pdf_with_the_session_in_it() {
         .create_session(json!({"vendor_data": "Zoë Ñúñez", "metadata": {"plan": "gold"}}))
         .await;
     let id = session["session_id"].as_str().unwrap().to_owned();
-    app.force_status(&id, "In Review").await;
-    let (status, _) = app
-        .patch(
-            &format!("/v3/session/{id}/update-status/"),
-            &app.live.api_key,
-            json!({"new_status": "Declined", "comment": "document photo unreadable"}),
-        )
+    app.review_decision(&id, "Declined", "document photo unreadable")
         .await;
-    assert_eq!(status, StatusCode::OK);
 
     for path in [
         format!("/v3/session/{id}/generate-pdf/"),

@@ -246,15 +246,7 @@ async fn status_changes_are_delivered_signed_in_each_version() {
         .create_session(json!({"vendor_data": "user-Ωmega", "metadata": {"score": 92.0}}))
         .await;
     let id = session["session_id"].as_str().unwrap().to_owned();
-    app.force_status(&id, "In Review").await;
-    let (status, _) = app
-        .patch(
-            &format!("/v3/session/{id}/update-status/"),
-            &app.live.api_key,
-            json!({"new_status": "Approved", "comment": "looks good"}),
-        )
-        .await;
-    assert_eq!(status, StatusCode::OK);
+    app.review_decision(&id, "Approved", "looks good").await;
 
     for receiver in [&v3, &v2, &v1] {
         eventually("two deliveries per destination", || async {
@@ -723,15 +715,7 @@ async fn receiver_accepts_server_deliveries(
             )
             .await;
         let id = session["session_id"].as_str().unwrap().to_owned();
-        app.force_status(&id, "In Review").await;
-        let (status, _) = app
-            .patch(
-                &format!("/v3/session/{id}/update-status/"),
-                &app.live.api_key,
-                json!({"new_status": verdict, "comment": "checked"}),
-            )
-            .await;
-        assert_eq!(status, StatusCode::OK);
+        app.review_decision(&id, verdict, "checked").await;
         sessions.push(id);
     }
     for id in &sessions {
