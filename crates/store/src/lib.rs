@@ -36,10 +36,19 @@ pub use media::MediaStore;
 pub use sealing::Sealer;
 pub use sessions::{DeletedSession, SessionFilters, SessionOrdering};
 pub use webhooks::{
-    AttemptRecord, ClaimedDelivery, DeliveryLog, Destination, DestinationSummary, LegacyWebhook,
-    NextStep, OutboxEvent, SigningKeys, StoredAttempt,
+    AttemptRecord, ClaimedDelivery, DeliveryLog, Destination, DestinationCapacity,
+    DestinationSummary, FinishedAttempt, LegacyWebhook, NextStep, OutboxEvent, PayloadSources,
+    SigningKeys, StoredAttempt,
 };
 pub use workflows::StoredWorkflow;
+
+/// `$first, $first+1, …` for `count` bound parameters.
+pub(crate) fn placeholders(first: usize, count: usize) -> String {
+    (first..first + count)
+        .map(|n| format!("${n}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
 
 /// Storage handle shared by the HTTP layer and background tasks.
 #[derive(Clone)]

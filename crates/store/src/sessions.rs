@@ -15,6 +15,9 @@ use verity_domain::status::{FeatureStatus, ManualStatus, SessionStatus};
 use verity_domain::workflow::Feature;
 use verity_domain::Timestamp;
 
+/// Ids per `IN (…)` list, well under both engines' parameter limits.
+pub(crate) const IN_LIST_CHUNK: usize = 500;
+
 const COLUMNS: &str = "id, application_id, session_number, session_token, workflow_id, \
     workflow_version_id, workflow_version, status, environment, vendor_data, callback, \
     callback_method, metadata, language, contact_details, expected_details, sandbox_scenario, \
@@ -325,6 +328,26 @@ impl Store {
         .await?
         .ok_or_else(not_found)?;
         session_from_row(&row)
+    }
+
+    /// Sessions by id across applications, for background work that already holds a scoped
+    /// reference (a delivery claim); callers check `application_id`. Missing ids are left out.
+    pub(crate) async fn sessions_by_ids(&self, ids: &[SessionId]) -> Result<Vec<Session>> {
+        let mut sessions = Vec::with_capacity(ids.len());
+        for chunk in ids.chunks(IN_LIST_CHUNK) {
+            let sql = format!(
+                "SELECT {COLUMNS} FROM sessions WHERE id IN ({})",
+                crate::placeholders(1, chunk.len())
+            );
+            let mut query = sqlx::query(&sql);
+            for id in chunk {
+                query = query.bind(id.to_string());
+            }
+            for row in query.fetch_all(&self.db.read).await? {
+                sessions.push(session_from_row(&row)?);
+            }
+        }
+        Ok(sessions)
     }
 
     /// Results of the session's nodes, in the order of its workflow.

@@ -8,11 +8,13 @@
 
 use crate::credentials::random_secret;
 use crate::error::{corrupt, not_found, Result};
-use crate::{Dialect, Store};
+use crate::sessions::IN_LIST_CHUNK;
+use crate::{placeholders, Dialect, Store};
 use serde_json::{Map, Value};
 use sqlx::Row;
 use std::collections::HashMap;
 use verity_domain::ids::{ApplicationId, DeliveryId, DestinationId, SessionId};
+use verity_domain::session::Session;
 use verity_domain::webhook::{
     DestinationPatch, DestinationSpec, EventType, LegacyWebhookPatch, WebhookVersion,
 };
@@ -90,6 +92,13 @@ pub struct OutboxEvent {
     pub created_at: Timestamp,
 }
 
+/// The sessions and events a batch of claims refers to.
+#[derive(Debug, Default)]
+pub struct PayloadSources {
+    pub sessions: HashMap<SessionId, Session>,
+    pub events: HashMap<uuid::Uuid, OutboxEvent>,
+}
+
 /// One attempt as the delivery log keeps it.
 #[derive(Debug, Clone)]
 pub struct AttemptRecord {
@@ -105,6 +114,28 @@ pub struct AttemptRecord {
     pub error: Option<String>,
     pub created_at: Timestamp,
 }
+
+/// An attempt made under a claim, waiting to be recorded.
+#[derive(Debug, Clone)]
+pub struct FinishedAttempt {
+    pub claim: ClaimedDelivery,
+    /// The payload that was sent; kept on the delivery so retries send the same content.
+    pub payload: String,
+    pub attempt: AttemptRecord,
+    pub next: NextStep,
+}
+
+/// How many deliveries each destination may still take in a claim: `per_destination` minus
+/// those already in flight in this dispatcher (`busy`).
+#[derive(Debug, Clone, Default)]
+pub struct DestinationCapacity {
+    pub per_destination: usize,
+    pub busy: HashMap<DestinationId, usize>,
+}
+
+/// A claim looks at this many due deliveries per slot it fills: a destination close to its cap
+/// takes few of them, and the rest of the slots go to other destinations' deliveries.
+const CANDIDATES_PER_CLAIM: i64 = 4;
 
 /// What happens to the delivery after an attempt.
 #[derive(Debug, Clone, PartialEq)]
@@ -192,14 +223,6 @@ fn duplicate_url() -> crate::Error {
 
 fn events_json(events: &[EventType]) -> Result<String> {
     Ok(serde_json::to_string(events)?)
-}
-
-/// `$first, $first+1, …` placeholders for an `IN (…)` list.
-fn placeholders(first: usize, count: usize) -> String {
-    (first..first + count)
-        .map(|n| format!("${n}"))
-        .collect::<Vec<_>>()
-        .join(", ")
 }
 
 impl Store {
@@ -593,46 +616,83 @@ impl Store {
         Ok(ids.len())
     }
 
-    /// Leases up to `limit` due deliveries of enabled destinations (except those in `skip`, which
-    /// the caller considers busy) to `owner` until `lease_until`. Expired leases of a dispatcher
-    /// that died are taken over.
+    /// Leases up to `limit` due deliveries of enabled destinations to `owner` until
+    /// `lease_until`, at most `capacity.per_destination` of them per destination (less for the
+    /// destinations in `capacity.busy`, none for those already at the cap), so that a backlog for
+    /// one receiver is never claimed only to be given back. Expired leases of a dispatcher that
+    /// died are taken over.
     pub async fn claim_deliveries(
         &self,
         owner: &str,
         now: Timestamp,
         lease_until: Timestamp,
         limit: i64,
-        skip: &[DestinationId],
+        capacity: &DestinationCapacity,
     ) -> Result<Vec<ClaimedDelivery>> {
         let lock = match self.db.dialect {
             Dialect::Postgres => " FOR UPDATE OF w SKIP LOCKED",
             Dialect::Sqlite => "",
         };
-        let skip_clause = if skip.is_empty() {
+        let full: Vec<DestinationId> = capacity
+            .busy
+            .iter()
+            .filter(|(_, n)| **n >= capacity.per_destination)
+            .map(|(d, _)| *d)
+            .collect();
+        let partial: Vec<(DestinationId, i64)> = capacity
+            .busy
+            .iter()
+            .filter(|(_, n)| **n < capacity.per_destination)
+            .map(|(d, n)| (*d, (capacity.per_destination - n) as i64))
+            .collect();
+        // $1 owner, $2 lease_until, $3 now, $4 candidates, $5 per-destination cap, $6 limit,
+        // then the full destinations, then (destination, remaining) pairs.
+        let mut next = 7;
+        let skip_clause = if full.is_empty() {
             String::new()
         } else {
-            format!(
+            let clause = format!(
                 " AND w.destination_id NOT IN ({})",
-                placeholders(6, skip.len())
-            )
+                placeholders(next, full.len())
+            );
+            next += full.len();
+            clause
         };
+        let cap = if partial.is_empty() {
+            "$5".to_owned()
+        } else {
+            let arms: String = (0..partial.len())
+                .map(|i| format!(" WHEN ${} THEN ${}", next + 2 * i, next + 2 * i + 1))
+                .collect();
+            format!("CASE destination_id{arms} ELSE $5 END")
+        };
+        // The candidates are locked (PostgreSQL) in a CTE because row locks and window functions
+        // cannot share a query level.
         let sql = format!(
-            "UPDATE webhook_deliveries SET lease_owner = $1, lease_until = $2 WHERE id IN (\
-               SELECT w.id FROM webhook_deliveries w \
+            "WITH candidates AS (\
+               SELECT w.id, w.destination_id, w.next_attempt_at FROM webhook_deliveries w \
                JOIN webhook_destinations d ON d.id = w.destination_id AND d.enabled = 1 \
                WHERE w.state = 'pending' AND w.next_attempt_at <= $3 \
-               AND (w.lease_until IS NULL OR w.lease_until < $4){skip_clause} \
-               ORDER BY w.next_attempt_at LIMIT $5{lock}) \
+               AND (w.lease_until IS NULL OR w.lease_until < $3){skip_clause} \
+               ORDER BY w.next_attempt_at LIMIT $4{lock}), \
+             ranked AS (SELECT id, destination_id, next_attempt_at, ROW_NUMBER() OVER \
+               (PARTITION BY destination_id ORDER BY next_attempt_at, id) AS place FROM candidates) \
+             UPDATE webhook_deliveries SET lease_owner = $1, lease_until = $2 WHERE id IN (\
+               SELECT id FROM ranked WHERE place <= {cap} ORDER BY next_attempt_at LIMIT $6) \
              RETURNING id, event_id, application_id, destination_id, session_id, webhook_type, attempts, payload"
         );
         let mut query = sqlx::query(&sql)
             .bind(owner)
             .bind(lease_until.micros())
             .bind(now.micros())
-            .bind(now.micros())
+            .bind(limit.saturating_mul(CANDIDATES_PER_CLAIM))
+            .bind(capacity.per_destination as i64)
             .bind(limit);
-        for id in skip {
+        for id in &full {
             query = query.bind(id.to_string());
+        }
+        for (id, remaining) in &partial {
+            query = query.bind(id.to_string()).bind(*remaining);
         }
         let rows = query.fetch_all(&self.db.write).await?;
         rows.iter()
@@ -660,106 +720,151 @@ impl Store {
             .collect()
     }
 
-    /// The session event a delivery carries.
-    pub async fn outbox_event(&self, event_id: uuid::Uuid) -> Result<OutboxEvent> {
-        let row = sqlx::query("SELECT status, data, created_at FROM session_events WHERE id = $1")
-            .bind(event_id.to_string())
-            .fetch_optional(&self.db.read)
+    /// What the payloads of freshly claimed deliveries are built from (claims that carry a
+    /// payload from an earlier attempt need nothing), read in one query per table rather than
+    /// per delivery.
+    pub async fn payload_sources(&self, claims: &[ClaimedDelivery]) -> Result<PayloadSources> {
+        let fresh: Vec<&ClaimedDelivery> = claims.iter().filter(|c| c.payload.is_none()).collect();
+        let mut session_ids: Vec<SessionId> = fresh.iter().filter_map(|c| c.session_id).collect();
+        session_ids.sort_unstable_by_key(|id| id.to_string());
+        session_ids.dedup();
+        let sessions = self
+            .sessions_by_ids(&session_ids)
             .await?
-            .ok_or_else(not_found)?;
-        let data: Option<String> = row.try_get("data")?;
-        Ok(OutboxEvent {
-            status: row.try_get("status")?,
-            data: data.map(|d| serde_json::from_str(&d)).transpose()?,
-            created_at: Timestamp::from_micros(row.try_get("created_at")?),
-        })
+            .into_iter()
+            .map(|s| (s.id, s))
+            .collect();
+        let mut events = HashMap::with_capacity(fresh.len());
+        for chunk in fresh.chunks(IN_LIST_CHUNK) {
+            let sql = format!(
+                "SELECT id, status, data, created_at FROM session_events WHERE id IN ({})",
+                placeholders(1, chunk.len())
+            );
+            let mut query = sqlx::query(&sql);
+            for claim in chunk {
+                query = query.bind(claim.event_id.to_string());
+            }
+            for row in query.fetch_all(&self.db.read).await? {
+                let id: String = row.try_get("id")?;
+                let data: Option<String> = row.try_get("data")?;
+                let event = OutboxEvent {
+                    status: row.try_get("status")?,
+                    data: data.map(|d| serde_json::from_str(&d)).transpose()?,
+                    created_at: Timestamp::from_micros(row.try_get("created_at")?),
+                };
+                events.insert(
+                    uuid::Uuid::parse_str(&id).map_err(|_| corrupt("event id", &id))?,
+                    event,
+                );
+            }
+        }
+        Ok(PayloadSources { sessions, events })
     }
 
-    /// Records an attempt and moves the delivery on, if this dispatcher still holds the lease.
-    /// Returns false when the lease was lost (another dispatcher took over; nothing is written).
-    pub async fn record_attempt(
-        &self,
-        claim: &ClaimedDelivery,
-        payload: &str,
-        attempt: &AttemptRecord,
-        next: &NextStep,
-    ) -> Result<bool> {
-        let now = attempt.created_at.micros();
-        let (state, next_at, delivered_at) = match next {
-            NextStep::Delivered => ("delivered", now, Some(now)),
-            NextStep::RetryAt(at) => ("pending", at.micros(), None),
-            NextStep::Failed | NextStep::DisableDestination(_) => ("failed", now, None),
-        };
+    /// Records finished attempts and moves their deliveries on, in one transaction (a dispatcher
+    /// batches them so SQLite's single writer commits once for many deliveries). An attempt is
+    /// only recorded if this dispatcher still holds the delivery's lease; the result says, per
+    /// attempt, whether it was (false: another dispatcher took over and nothing was written).
+    pub async fn record_attempts(&self, finished: &[FinishedAttempt]) -> Result<Vec<bool>> {
+        let mut recorded = Vec::with_capacity(finished.len());
         let mut tx = self.db.write.begin().await?;
-        let updated = sqlx::query(
-            "UPDATE webhook_deliveries SET state = $1, attempts = attempts + 1, next_attempt_at = $2, \
-             lease_owner = NULL, lease_until = NULL, payload = COALESCE(payload, $3), last_status = $4, \
-             last_error = $5, updated_at = $6, delivered_at = $7 WHERE id = $8 AND lease_owner = $9",
-        )
-        .bind(state)
-        .bind(next_at)
-        .bind(payload)
-        .bind(attempt.response_status.map(i64::from))
-        .bind(&attempt.error)
-        .bind(now)
-        .bind(delivered_at)
-        .bind(claim.id.to_string())
-        .bind(&claim.lease_owner)
-        .execute(&mut *tx)
-        .await?
-        .rows_affected();
-        if updated == 0 {
-            return Ok(false);
-        }
-        let headers: Map<String, Value> = attempt
-            .request_headers
-            .iter()
-            .map(|(k, v)| (k.clone(), Value::from(v.as_str())))
-            .collect();
-        sqlx::query(
-            "INSERT INTO webhook_attempts (id, delivery_id, attempt_no, url, request_headers, request_body, \
-             response_status, response_body, response_truncated, duration_ms, verdict, error, created_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
-        )
-        .bind(uuid::Uuid::new_v4().to_string())
-        .bind(claim.id.to_string())
-        .bind(claim.attempts + 1)
-        .bind(&attempt.url)
-        .bind(Value::Object(headers).to_string())
-        .bind(&attempt.request_body)
-        .bind(attempt.response_status.map(i64::from))
-        .bind(&attempt.response_body)
-        .bind(attempt.response_truncated as i64)
-        .bind(attempt.duration_ms)
-        .bind(attempt.verdict)
-        .bind(&attempt.error)
-        .bind(now)
-        .execute(&mut *tx)
-        .await?;
-        if let NextStep::DisableDestination(reason) = next {
-            sqlx::query(
-                "UPDATE webhook_destinations SET enabled = 0, disabled_reason = $1, updated_at = $2 WHERE id = $3",
+        for FinishedAttempt {
+            claim,
+            payload,
+            attempt,
+            next,
+        } in finished
+        {
+            let now = attempt.created_at.micros();
+            let (state, next_at, delivered_at) = match next {
+                NextStep::Delivered => ("delivered", now, Some(now)),
+                NextStep::RetryAt(at) => ("pending", at.micros(), None),
+                NextStep::Failed | NextStep::DisableDestination(_) => ("failed", now, None),
+            };
+            let updated = sqlx::query(
+                "UPDATE webhook_deliveries SET state = $1, attempts = attempts + 1, next_attempt_at = $2, \
+                 lease_owner = NULL, lease_until = NULL, payload = COALESCE(payload, $3), last_status = $4, \
+                 last_error = $5, updated_at = $6, delivered_at = $7 WHERE id = $8 AND lease_owner = $9",
             )
-            .bind(reason)
+            .bind(state)
+            .bind(next_at)
+            .bind(payload)
+            .bind(attempt.response_status.map(i64::from))
+            .bind(&attempt.error)
             .bind(now)
-            .bind(claim.destination_id.to_string())
+            .bind(delivered_at)
+            .bind(claim.id.to_string())
+            .bind(&claim.lease_owner)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+            recorded.push(updated > 0);
+            if updated == 0 {
+                continue;
+            }
+            let headers: Map<String, Value> = attempt
+                .request_headers
+                .iter()
+                .map(|(k, v)| (k.clone(), Value::from(v.as_str())))
+                .collect();
+            sqlx::query(
+                "INSERT INTO webhook_attempts (id, delivery_id, attempt_no, url, request_headers, request_body, \
+                 response_status, response_body, response_truncated, duration_ms, verdict, error, created_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
+            )
+            .bind(uuid::Uuid::new_v4().to_string())
+            .bind(claim.id.to_string())
+            .bind(claim.attempts + 1)
+            .bind(&attempt.url)
+            .bind(Value::Object(headers).to_string())
+            .bind(&attempt.request_body)
+            .bind(attempt.response_status.map(i64::from))
+            .bind(&attempt.response_body)
+            .bind(attempt.response_truncated as i64)
+            .bind(attempt.duration_ms)
+            .bind(attempt.verdict)
+            .bind(&attempt.error)
+            .bind(now)
             .execute(&mut *tx)
             .await?;
+            if let NextStep::DisableDestination(reason) = next {
+                sqlx::query(
+                    "UPDATE webhook_destinations SET enabled = 0, disabled_reason = $1, updated_at = $2 WHERE id = $3",
+                )
+                .bind(reason)
+                .bind(now)
+                .bind(claim.destination_id.to_string())
+                .execute(&mut *tx)
+                .await?;
+            }
         }
         tx.commit().await?;
-        Ok(true)
+        Ok(recorded)
     }
 
-    /// Gives a claimed delivery back untouched (the dispatcher is shutting down or the session
-    /// is gone), so it is picked up again at once.
-    pub async fn release_delivery(&self, claim: &ClaimedDelivery) -> Result<()> {
-        sqlx::query(
-            "UPDATE webhook_deliveries SET lease_owner = NULL, lease_until = NULL WHERE id = $1 AND lease_owner = $2",
-        )
-        .bind(claim.id.to_string())
-        .bind(&claim.lease_owner)
-        .execute(&self.db.write)
-        .await?;
+    /// Gives claimed deliveries back untouched (the dispatcher is shutting down, or could not
+    /// load their destination), so they are picked up again at once.
+    pub async fn release_deliveries(&self, claims: &[ClaimedDelivery]) -> Result<()> {
+        // One owner per dispatcher; group anyway so a mixed slice stays correct.
+        let mut by_owner: HashMap<&str, Vec<String>> = HashMap::new();
+        for claim in claims {
+            by_owner
+                .entry(claim.lease_owner.as_str())
+                .or_default()
+                .push(claim.id.to_string());
+        }
+        for (owner, ids) in by_owner {
+            let sql = format!(
+                "UPDATE webhook_deliveries SET lease_owner = NULL, lease_until = NULL \
+                 WHERE lease_owner = $1 AND id IN ({})",
+                placeholders(2, ids.len())
+            );
+            let mut query = sqlx::query(&sql).bind(owner);
+            for id in &ids {
+                query = query.bind(id);
+            }
+            query.execute(&self.db.write).await?;
+        }
         Ok(())
     }
 

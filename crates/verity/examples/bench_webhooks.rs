@@ -4,6 +4,9 @@
 //!     cargo run --release -p verity --example bench_webhooks [-- EVENTS]
 //!     VERITY_BENCH_DATABASE=postgres://postgres@127.0.0.1:5432/DB cargo run --release ...
 //!
+//! `VERITY_BENCH_CONCURRENCY` and `VERITY_BENCH_PER_DESTINATION` override the dispatcher's
+//! in-flight limits (defaults: the server's, 64 and 16); the receiver is one destination.
+//!
 //! Throughput: EVENTS sessions are created with the dispatcher off (their creation events wait in
 //! the outbox), then a server with the dispatcher on is started and the time until the receiver
 //! has every event is measured (fan-out, claim, payload, three signatures, HTTP, recording).
@@ -60,8 +63,32 @@ fn percentile(sorted: &[Duration], p: f64) -> Duration {
     sorted[((sorted.len() as f64 - 1.0) * p).round() as usize]
 }
 
+/// User + system CPU time of this process so far (Linux `/proc/self/stat`, clock ticks of 10 ms).
+fn cpu_time() -> Duration {
+    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+    // Fields after the parenthesised command name; utime and stime are the 14th and 15th.
+    let after = stat.rsplit_once(')').map(|(_, rest)| rest).unwrap_or("");
+    let fields: Vec<u64> = after
+        .split_whitespace()
+        .map(|f| f.parse().unwrap_or(0))
+        .collect();
+    let ticks = fields.get(11).copied().unwrap_or(0) + fields.get(12).copied().unwrap_or(0);
+    Duration::from_millis(ticks * 10)
+}
+
+fn env_number(name: &str) -> Option<usize> {
+    std::env::var(name).ok().and_then(|v| v.parse().ok())
+}
+
 #[tokio::main]
 async fn main() {
+    // RUST_LOG=sqlx::query=debug shows each statement with its time, for profiling.
+    if let Ok(filter) = tracing_subscriber::EnvFilter::try_from_default_env() {
+        tracing_subscriber::fmt()
+            .with_env_filter(filter)
+            .with_writer(std::io::stderr)
+            .init();
+    }
     let events: usize = std::env::args()
         .nth(1)
         .and_then(|a| a.parse().ok())
@@ -88,6 +115,12 @@ async fn main() {
         config.webhooks.allow_http = true;
         config.webhooks.allow_private = "127.0.0.0/8".into();
         config.webhooks.dispatch = dispatch;
+        if let Some(n) = env_number("VERITY_BENCH_CONCURRENCY") {
+            config.webhooks.concurrency = n;
+        }
+        if let Some(n) = env_number("VERITY_BENCH_PER_DESTINATION") {
+            config.webhooks.per_destination_concurrency = n;
+        }
         config
     };
     let client = reqwest::Client::new();
@@ -135,6 +168,7 @@ async fn main() {
 
     // 2. Drain it.
     let started = Instant::now();
+    let cpu_before = cpu_time();
     let (server, _) = start(config(true)).await;
     while arrivals.lock().unwrap().len() < events {
         tokio::time::sleep(Duration::from_millis(5)).await;
@@ -144,10 +178,14 @@ async fn main() {
         );
     }
     let drain = started.elapsed();
+    let cpu = cpu_time() - cpu_before;
     println!(
-        "throughput: {events} signed deliveries in {:.2} s = {:.0} deliveries/s",
+        "throughput: {events} signed deliveries in {:.2} s = {:.0} deliveries/s; \
+         {:.2} CPU-s (server and receiver together) = {:.0} deliveries per CPU-second",
         drain.as_secs_f64(),
-        events as f64 / drain.as_secs_f64()
+        events as f64 / drain.as_secs_f64(),
+        cpu.as_secs_f64(),
+        events as f64 / cpu.as_secs_f64()
     );
 
     // 3. Latency, one change at a time.

@@ -17,14 +17,18 @@ use crate::sign::{sign_attempt, SignOptions, SignedPayload, WebhookSecret};
 use serde_json::{json, Value};
 use std::collections::HashMap;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
+use tokio::sync::mpsc;
 use tokio::task::JoinSet;
 use verity_domain::decision::v3_decision;
 use verity_domain::ids::{DestinationId, SessionId};
 use verity_domain::legacy::{v1_decision, v2_decision};
 use verity_domain::webhook::{EventType, WebhookVersion};
 use verity_domain::Timestamp;
-use verity_store::{AttemptRecord, ClaimedDelivery, Destination, NextStep, SigningKeys, Store};
+use verity_store::{
+    AttemptRecord, ClaimedDelivery, Destination, DestinationCapacity, FinishedAttempt, NextStep,
+    PayloadSources, SigningKeys, Store,
+};
 
 /// How the dispatcher behaves; the server builds it from its configuration.
 #[derive(Debug, Clone)]
@@ -52,6 +56,17 @@ pub struct Dispatcher {
 }
 
 const FAN_OUT_BATCH: i64 = 256;
+/// How long slots freed by finished deliveries wait for more to free up before a claim refills
+/// them.
+const REFILL_WAIT: Duration = Duration::from_millis(2);
+/// Attempts recorded per transaction at most.
+const RECORD_BATCH: usize = 512;
+
+/// A destination and its signing keys, loaded once per claim for all its deliveries.
+struct Target {
+    destination: Destination,
+    keys: SigningKeys,
+}
 
 impl Dispatcher {
     pub fn new(store: Store, client: DeliveryClient, config: DispatcherConfig) -> Self {
@@ -64,36 +79,61 @@ impl Dispatcher {
     }
 
     /// Runs until `stop` flips, then lets the deliveries in flight finish (each is bounded by the
-    /// client's timeout) so that none is left leased.
+    /// client's timeout) and records them, so that none is left leased.
     pub async fn run(self, mut stop: tokio::sync::watch::Receiver<bool>) {
+        let (record, finished_attempts) = mpsc::channel(RECORD_BATCH * 2);
+        let recorder = tokio::spawn(record_attempts(self.store.clone(), finished_attempts));
         let mut tasks: JoinSet<DestinationId> = JoinSet::new();
-        let mut busy: HashMap<DestinationId, usize> = HashMap::new();
+        let mut capacity = DestinationCapacity {
+            per_destination: self.config.per_destination,
+            busy: HashMap::new(),
+        };
+        // Events committed in this process wake the dispatcher; other processes' events are
+        // found by polling.
+        let mut fan_out_due = true;
+        let mut last_fan_out = Instant::now();
+        // A claim costs about as much for one delivery as for many, so slots freed by finished
+        // deliveries are refilled in groups (or after REFILL_WAIT); new events, due retries and
+        // an idle dispatcher claim at once.
+        let refill_group = self.config.per_destination.div_ceil(2);
+        let mut claim_due = true;
+        let mut freed = 0usize;
+        let mut first_freed: Option<Instant> = None;
         loop {
             let mut more = false;
-            match self.store.fan_out_events(FAN_OUT_BATCH).await {
-                Ok(n) => more |= n as i64 == FAN_OUT_BATCH,
-                Err(error) => tracing::warn!(error = %error, "webhook fan-out failed"),
+            if fan_out_due || last_fan_out.elapsed() >= self.config.poll_interval {
+                last_fan_out = Instant::now();
+                match self.store.fan_out_events(FAN_OUT_BATCH).await {
+                    Ok(n) => {
+                        fan_out_due = n as i64 == FAN_OUT_BATCH;
+                        more |= fan_out_due;
+                    }
+                    Err(error) => tracing::warn!(error = %error, "webhook fan-out failed"),
+                }
             }
+            let refill_due = freed >= refill_group
+                || tasks.is_empty()
+                || first_freed.is_some_and(|at| at.elapsed() >= REFILL_WAIT);
             let free = self.config.concurrency.saturating_sub(tasks.len());
-            if free > 0 {
-                match self.claim(free, &busy).await {
+            if free > 0 && (claim_due || refill_due) {
+                (claim_due, freed, first_freed) = (false, 0, None);
+                match self.claim(free, &capacity).await {
                     Ok(claims) => {
                         more |= claims.len() == free;
-                        for claim in claims {
-                            let count = busy.entry(claim.destination_id).or_default();
-                            if *count >= self.config.per_destination {
-                                if let Err(error) = self.store.release_delivery(&claim).await {
-                                    tracing::warn!(error = %error, "releasing a delivery failed");
-                                }
-                                continue;
+                        let (sources, claims) = self.payload_sources(claims).await;
+                        for (target, claims) in self.targets(claims).await {
+                            for claim in claims {
+                                *capacity.busy.entry(claim.destination_id).or_default() += 1;
+                                tasks.spawn(deliver(
+                                    self.store.clone(),
+                                    self.client.clone(),
+                                    self.config.clone(),
+                                    target.clone(),
+                                    sources.clone(),
+                                    claim,
+                                    record.clone(),
+                                ));
                             }
-                            *count += 1;
-                            tasks.spawn(deliver(
-                                self.store.clone(),
-                                self.client.clone(),
-                                self.config.clone(),
-                                claim,
-                            ));
                         }
                     }
                     Err(error) => {
@@ -103,38 +143,96 @@ impl Dispatcher {
             }
             let pause = if more && tasks.len() < self.config.concurrency {
                 Duration::ZERO
+            } else if let Some(at) = first_freed {
+                REFILL_WAIT.saturating_sub(at.elapsed())
             } else {
                 self.config.poll_interval
             };
             tokio::select! {
-                _ = self.store.outbox.notified() => {}
-                Some(done) = tasks.join_next(), if !tasks.is_empty() => finished(&mut busy, done),
-                _ = tokio::time::sleep(pause) => {}
+                _ = self.store.outbox.notified() => (fan_out_due, claim_due) = (true, true),
+                Some(done) = tasks.join_next(), if !tasks.is_empty() => {
+                    freed += 1;
+                    first_freed.get_or_insert_with(Instant::now);
+                    finished(&mut capacity.busy, done);
+                }
+                _ = tokio::time::sleep(pause) => claim_due = true,
                 _ = stop.changed() => break,
             }
             while let Some(done) = tasks.try_join_next() {
-                finished(&mut busy, done);
+                freed += 1;
+                first_freed.get_or_insert_with(Instant::now);
+                finished(&mut capacity.busy, done);
             }
         }
         while tasks.join_next().await.is_some() {}
+        drop(record);
+        let _ = recorder.await;
     }
 
     async fn claim(
         &self,
         limit: usize,
-        busy: &HashMap<DestinationId, usize>,
+        capacity: &DestinationCapacity,
     ) -> verity_store::Result<Vec<ClaimedDelivery>> {
-        let skip: Vec<DestinationId> = busy
-            .iter()
-            .filter(|(_, n)| **n >= self.config.per_destination)
-            .map(|(d, _)| *d)
-            .collect();
         let now = Timestamp::now();
         let lease_until =
             Timestamp::from_micros(now.micros() + self.config.lease.as_micros() as i64);
         self.store
-            .claim_deliveries(&self.owner, now, lease_until, limit as i64, &skip)
+            .claim_deliveries(&self.owner, now, lease_until, limit as i64, capacity)
             .await
+    }
+
+    /// Reads what the claims' payloads are built from; if that fails, the claims are given back
+    /// for the next pass.
+    async fn payload_sources(
+        &self,
+        claims: Vec<ClaimedDelivery>,
+    ) -> (Arc<PayloadSources>, Vec<ClaimedDelivery>) {
+        match self.store.payload_sources(&claims).await {
+            Ok(sources) => (Arc::new(sources), claims),
+            Err(error) => {
+                tracing::warn!(error = %error, "reading webhook payload sources failed");
+                if let Err(error) = self.store.release_deliveries(&claims).await {
+                    tracing::warn!(error = %error, "releasing deliveries failed");
+                }
+                (Arc::default(), Vec::new())
+            }
+        }
+    }
+
+    /// Groups claims by destination and loads each destination and its keys once. Claims whose
+    /// destination cannot be loaded are given back (a deleted destination's deliveries go with
+    /// it; anything else is retried on the next pass).
+    async fn targets(
+        &self,
+        claims: Vec<ClaimedDelivery>,
+    ) -> Vec<(Arc<Target>, Vec<ClaimedDelivery>)> {
+        let mut grouped: HashMap<DestinationId, Vec<ClaimedDelivery>> = HashMap::new();
+        for claim in claims {
+            grouped.entry(claim.destination_id).or_default().push(claim);
+        }
+        let mut targets = Vec::with_capacity(grouped.len());
+        for (id, claims) in grouped {
+            let app = claims[0].application_id;
+            let loaded = match self.store.destination(app, id).await {
+                Ok(destination) => self
+                    .store
+                    .signing_keys(&destination)
+                    .await
+                    .map(|keys| Target { destination, keys }),
+                Err(error) => Err(error),
+            };
+            match loaded {
+                Ok(target) => targets.push((Arc::new(target), claims)),
+                Err(error) => {
+                    tracing::warn!(error = %error, destination = %id, "loading a webhook destination failed");
+                    if let Err(error) = self.store.release_deliveries(&claims).await {
+                        tracing::warn!(error = %error, "releasing deliveries failed");
+                    }
+                }
+            }
+        }
+        targets
     }
 }
 
@@ -156,19 +254,59 @@ fn finished(
     }
 }
 
+/// Records finished attempts in batches: whatever has arrived while the previous batch was
+/// being written goes into the next transaction. A delivery stays leased until its attempt is
+/// recorded, so no other pass picks it up meanwhile; if the process dies first, the lease expires
+/// and the delivery is attempted again (at-least-once).
+async fn record_attempts(store: Store, mut finished: mpsc::Receiver<FinishedAttempt>) {
+    let mut batch = Vec::with_capacity(RECORD_BATCH);
+    while finished.recv_many(&mut batch, RECORD_BATCH).await > 0 {
+        match store.record_attempts(&batch).await {
+            Ok(recorded) => {
+                for (attempt, kept) in batch.iter().zip(recorded) {
+                    if !kept {
+                        tracing::info!(delivery = %attempt.claim.id, "lease lost before the attempt was recorded");
+                    }
+                }
+            }
+            Err(error) => {
+                tracing::warn!(error = %error, attempts = batch.len(), "recording webhook attempts failed; they will be retried")
+            }
+        }
+        batch.clear();
+    }
+}
+
 async fn deliver(
     store: Store,
     client: DeliveryClient,
     config: Arc<DispatcherConfig>,
+    target: Arc<Target>,
+    sources: Arc<PayloadSources>,
     claim: ClaimedDelivery,
+    record: mpsc::Sender<FinishedAttempt>,
 ) -> DestinationId {
-    if let Err(error) = attempt(&store, &client, &config, &claim).await {
-        tracing::warn!(error = %error, delivery = %claim.id, "webhook attempt not recorded");
-        if let Err(error) = store.release_delivery(&claim).await {
-            tracing::warn!(error = %error, "releasing a delivery failed");
+    let destination_id = claim.destination_id;
+    match attempt(&store, &client, &config, &target, &sources, &claim).await {
+        Ok(Some((payload, attempt, next))) => {
+            let finished = FinishedAttempt {
+                claim,
+                payload,
+                attempt,
+                next,
+            };
+            // The recorder only stops after every delivery task has ended.
+            let _ = record.send(finished).await;
+        }
+        Ok(None) => {}
+        Err(error) => {
+            tracing::warn!(error = %error, delivery = %claim.id, "webhook attempt failed before sending");
+            if let Err(error) = store.release_deliveries(std::slice::from_ref(&claim)).await {
+                tracing::warn!(error = %error, "releasing a delivery failed");
+            }
         }
     }
-    claim.destination_id
+    destination_id
 }
 
 fn is_not_found(error: &verity_store::Error) -> bool {
@@ -178,29 +316,31 @@ fn is_not_found(error: &verity_store::Error) -> bool {
     )
 }
 
+/// Builds (first attempt) or reuses the payload, signs and sends it. `None` when the session
+/// was deleted after its event (its deliveries went with it).
 async fn attempt(
     store: &Store,
     client: &DeliveryClient,
     config: &DispatcherConfig,
+    target: &Target,
+    sources: &PayloadSources,
     claim: &ClaimedDelivery,
-) -> verity_store::Result<()> {
-    let destination = store
-        .destination(claim.application_id, claim.destination_id)
-        .await?;
+) -> verity_store::Result<Option<(String, AttemptRecord, NextStep)>> {
+    let destination = &target.destination;
     let payload_text = match &claim.payload {
         Some(text) => text.clone(),
-        None => match build_session_payload(store, &config.public_url, claim, &destination).await {
+        None => match build_session_payload(store, sources, &config.public_url, claim, destination)
+            .await
+        {
             Ok(payload) => serde_json::to_string(&payload)?,
-            // The session was deleted after the event: its deliveries went with it.
-            Err(error) if is_not_found(&error) => return Ok(()),
+            Err(error) if is_not_found(&error) => return Ok(None),
             Err(error) => return Err(error),
         },
     };
     let payload: Value = serde_json::from_str(&payload_text)?;
-    let keys = store.signing_keys(&destination).await?;
     let now = Timestamp::now();
     let signed = sign_with_keys(
-        &keys,
+        &target.keys,
         &payload,
         now.unix_seconds(),
         destination
@@ -229,13 +369,7 @@ async fn attempt(
         Verdict::GiveUp => NextStep::Failed,
     };
     let record = attempt_record(&destination.url, &signed, &outcome, now);
-    if !store
-        .record_attempt(claim, &payload_text, &record, &next)
-        .await?
-    {
-        tracing::info!(delivery = %claim.id, "lease lost before the attempt was recorded");
-    }
-    Ok(())
+    Ok(Some((payload_text, record, next)))
 }
 
 /// Signs for one attempt. During a rotation overlap the Didit headers use the previous secret and
@@ -309,20 +443,28 @@ pub fn attempt_record(
 /// attempt is made and then kept, so every retry carries the same content.
 async fn build_session_payload(
     store: &Store,
+    sources: &PayloadSources,
     public_url: &str,
     claim: &ClaimedDelivery,
     destination: &Destination,
 ) -> verity_store::Result<Value> {
-    let session_id: SessionId = claim
-        .session_id
-        .ok_or(verity_store::Error::Domain(verity_domain::Error::NotFound))?;
-    let session = store.session(claim.application_id, session_id).await?;
-    let event = store.outbox_event(claim.event_id).await?;
+    let not_found = || verity_store::Error::Domain(verity_domain::Error::NotFound);
+    let session_id: SessionId = claim.session_id.ok_or_else(not_found)?;
+    let session = sources
+        .sessions
+        .get(&session_id)
+        .filter(|s| s.application_id == claim.application_id)
+        .ok_or_else(not_found)?;
+    let event = sources
+        .events
+        .get(&claim.event_id)
+        .cloned()
+        .ok_or_else(not_found)?;
     let status = event
         .status
         .unwrap_or_else(|| session.status.as_str().to_owned());
     let decision = if carries_decision(&status) {
-        let results = store.feature_results(&session).await?;
+        let results = store.feature_results(session).await?;
         let reviews = store
             .decision_reviews(claim.application_id, session_id)
             .await?;
@@ -331,7 +473,7 @@ async fn build_session_payload(
             WebhookVersion::V2 => v2_decision,
             WebhookVersion::V3 => v3_decision,
         };
-        Some(build(&session, &results, &reviews, public_url))
+        Some(build(session, &results, &reviews, public_url))
     } else {
         None
     };
