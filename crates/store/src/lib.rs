@@ -15,6 +15,7 @@ mod accounts;
 mod activity;
 mod apps;
 pub mod credentials;
+mod data_transfer;
 mod db;
 mod error;
 pub mod media;
@@ -30,6 +31,7 @@ pub use apps::{
     Application, ApplicationProfile, ApplicationSummary, AuthenticatedKey, IssuedCredentials,
     Organization,
 };
+pub use data_transfer::{CodeCheck, SharedPicture, TransferAnswer, VerifiedIdentity};
 pub use db::{Db, Dialect};
 pub use error::{Error, Result};
 pub use media::MediaStore;
