@@ -35,6 +35,8 @@ pub struct Inner {
     pub mailer: Option<Mailer>,
     /// `register` and `resend-otp` calls per client IP, over an hour.
     pub registration_limiter: SlidingWindows<IpAddr>,
+    /// Data-transfer ownership codes per client IP and per e-mail digest, over an hour.
+    pub transfer_code_limiter: SlidingWindows<String>,
     key_cache: DashMap<String, (AuthenticatedKey, Instant)>,
     client_cache: DashMap<String, (Application, Instant)>,
 }
@@ -60,6 +62,7 @@ impl AppState {
             tokens,
             mailer,
             registration_limiter: SlidingWindows::new(3600),
+            transfer_code_limiter: SlidingWindows::new(3600),
             client_cache: DashMap::new(),
             limiter: RateLimiter::new(config.rate_limits.clone()),
             config,

@@ -556,17 +556,18 @@ mod tests {
                 "pictures": {"portrait_image": "https://x/portrait_image"},
             })
         );
-        let document = identity.shared(&Scopes::parse("document birthdate").unwrap(), |_| {
-            unreachable!()
-        });
-        assert_eq!(document["birthdate"], json!({"date_of_birth": "1990-05-01"}));
+        let document = identity.shared(
+            &Scopes::parse("document birthdate").unwrap(),
+            |_| unreachable!(),
+        );
+        assert_eq!(
+            document["birthdate"],
+            json!({"date_of_birth": "1990-05-01"})
+        );
         assert_eq!(document["document"]["document_number"], "X1");
         assert_eq!(document["document"]["date_of_issue"], Value::Null);
         assert_eq!(document.as_object().unwrap().len(), 2);
-        assert_eq!(
-            IdentityValues::emails(&s, &results),
-            ["ana@example.org"]
-        );
+        assert_eq!(IdentityValues::emails(&s, &results), ["ana@example.org"]);
     }
 
     #[test]

@@ -45,7 +45,8 @@ fn transfer_from_row(row: &sqlx::any::AnyRow) -> Result<Transfer> {
         token: SessionToken::parse(&token).ok_or_else(|| corrupt("transfer token", &token))?,
         scopes: Scopes::parse(&scope).map_err(|_| corrupt("transfer scope", &scope))?,
         vendor_data: row.try_get("vendor_data")?,
-        status: TransferStatus::parse(&status).ok_or_else(|| corrupt("transfer status", &status))?,
+        status: TransferStatus::parse(&status)
+            .ok_or_else(|| corrupt("transfer status", &status))?,
         source_session_id: source
             .as_deref()
             .map(|s| SessionId::parse(s).ok_or_else(|| corrupt("session id", s)))
@@ -205,8 +206,10 @@ impl Store {
             let Some(identity) = self.verified_identity(id, environment).await? else {
                 continue;
             };
-            let emails =
-                verity_domain::data_transfer::IdentityValues::emails(&identity.session, &identity.results);
+            let emails = verity_domain::data_transfer::IdentityValues::emails(
+                &identity.session,
+                &identity.results,
+            );
             if emails.iter().any(|e| e == email.as_str()) {
                 return Ok(Some(id));
             }
@@ -288,11 +291,12 @@ impl Store {
         .await?
         .rows_affected();
         if written == 0 {
-            let sent_at: i64 =
-                sqlx::query_scalar("SELECT sent_at FROM data_transfer_codes WHERE transfer_id = $1")
-                    .bind(transfer.id.to_string())
-                    .fetch_one(&mut *tx)
-                    .await?;
+            let sent_at: i64 = sqlx::query_scalar(
+                "SELECT sent_at FROM data_transfer_codes WHERE transfer_id = $1",
+            )
+            .bind(transfer.id.to_string())
+            .fetch_one(&mut *tx)
+            .await?;
             let wait_micros = sent_at - cooldown_start.micros();
             return Ok(Some((wait_micros + 999_999).div_euclid(1_000_000).max(1)));
         }

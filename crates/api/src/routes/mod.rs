@@ -1,3 +1,4 @@
+pub mod data_transfer;
 pub mod legacy;
 pub mod oauth;
 pub mod organizations;
