@@ -54,6 +54,21 @@ impl Scope {
         }
     }
 
+    /// The fields a scope shares, in display order (pictures are named by what the identity
+    /// holds).
+    pub fn fields(self) -> &'static [&'static str] {
+        match self {
+            Scope::Names => &NAME_FIELDS,
+            Scope::Email => &["email"],
+            Scope::Phone => &["phone_number"],
+            Scope::Birthdate => &["date_of_birth"],
+            Scope::Nationality => &["nationality"],
+            Scope::Address => &ADDRESS_FIELDS,
+            Scope::Document => &DOCUMENT_FIELDS,
+            Scope::Pictures => &[],
+        }
+    }
+
     /// The canonical names, plus `picture` and `document_detail`, the spellings Didit's own
     /// demo application sends.
     pub fn parse(word: &str) -> Option<Scope> {
@@ -353,13 +368,13 @@ impl IdentityValues {
             .collect();
         IdentityValues {
             values: vec![
-                (Scope::Names, pick(id, &NAME_FIELDS)),
+                (Scope::Names, pick(id, Scope::Names.fields())),
                 (Scope::Email, object(email)),
                 (Scope::Phone, object(phone)),
-                (Scope::Birthdate, pick(id, &["date_of_birth"])),
-                (Scope::Nationality, pick(id, &["nationality"])),
-                (Scope::Address, pick(id, &ADDRESS_FIELDS)),
-                (Scope::Document, pick(id, &DOCUMENT_FIELDS)),
+                (Scope::Birthdate, pick(id, Scope::Birthdate.fields())),
+                (Scope::Nationality, pick(id, Scope::Nationality.fields())),
+                (Scope::Address, pick(id, Scope::Address.fields())),
+                (Scope::Document, pick(id, Scope::Document.fields())),
                 (Scope::Pictures, pictures_json),
             ],
             pictures,

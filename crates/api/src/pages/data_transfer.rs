@@ -288,7 +288,7 @@ impl Ctx {
             let body = if scope == Scope::Pictures {
                 self.pictures_markup(&values)
             } else {
-                fields_markup(lang, values.scope(scope))
+                fields_markup(lang, scope, values.scope(scope))
             };
             items.push_str(&format!(
                 "<li><h2>{}</h2>{body}</li>\n",
@@ -375,34 +375,40 @@ fn minutes(seconds: i64) -> String {
     ((seconds + 59) / 60).max(1).to_string()
 }
 
-/// One scope's values as a definition list; `is_verified` becomes a badge on the value.
-fn fields_markup(lang: Lang, fields: &serde_json::Map<String, Value>) -> String {
+/// One scope's values as a definition list in the scope's field order; `is_verified` becomes a
+/// badge on the value. A scope the identity holds nothing for reads "Not available" once.
+fn fields_markup(lang: Lang, scope: Scope, fields: &serde_json::Map<String, Value>) -> String {
+    let missing = || {
+        format!(
+            "<p class=\"missing\">{}</p>",
+            escape(&lang.t("dt.not_available"))
+        )
+    };
     let verified = fields.get("is_verified") == Some(&Value::Bool(true));
+    let shown: Vec<(&str, Option<String>)> = scope
+        .fields()
+        .iter()
+        .map(|name| (*name, fields.get(*name).and_then(display_value)))
+        .collect();
+    if shown.iter().all(|(_, text)| text.is_none()) {
+        return missing();
+    }
     let mut rows = String::new();
-    for (name, value) in fields {
-        if name == "is_verified" {
-            continue;
-        }
-        let text = display_value(value);
-        let shown = match text {
-            Some(text) => {
-                let badge = if verified {
-                    format!(
-                        " <span class=\"badge\">{}</span>",
-                        escape(&lang.t("dt.verified"))
-                    )
-                } else {
-                    String::new()
-                };
-                format!("{}{badge}", escape(&text))
-            }
+    for (name, text) in shown {
+        let value = match text {
+            Some(text) if verified => format!(
+                "{} <span class=\"badge\">{}</span>",
+                escape(&text),
+                escape(&lang.t("dt.verified"))
+            ),
+            Some(text) => escape(&text),
             None => format!(
                 "<span class=\"missing\">{}</span>",
                 escape(&lang.t("dt.not_available"))
             ),
         };
         rows.push_str(&format!(
-            "<dt>{}</dt><dd>{shown}</dd>",
+            "<dt>{}</dt><dd>{value}</dd>",
             escape(&lang.t(&format!("field.{name}")))
         ));
     }

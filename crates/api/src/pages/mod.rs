@@ -145,7 +145,7 @@ struct Asset {
     bytes: &'static [u8],
 }
 
-const ASSETS: [Asset; 2] = [
+const ASSETS: [Asset; 3] = [
     Asset {
         name: "pages.css",
         content_type: "text/css; charset=utf-8",
@@ -155,6 +155,11 @@ const ASSETS: [Asset; 2] = [
         name: "data-transfer.js",
         content_type: "text/javascript; charset=utf-8",
         bytes: include_bytes!("assets/data-transfer.js"),
+    },
+    Asset {
+        name: "favicon.svg",
+        content_type: "image/svg+xml",
+        bytes: include_bytes!("assets/favicon.svg"),
     },
 ];
 
@@ -257,6 +262,7 @@ impl Page {
              <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
              <meta name=\"referrer\" content=\"no-referrer\">\n\
              <title>{title} · {brand}</title>\n\
+             <link rel=\"icon\" href=\"{icon}\" type=\"image/svg+xml\">\n\
              <link rel=\"stylesheet\" href=\"{css}\">\n{scripts}\n</head>\n<body>\n\
              <header class=\"bar\"><span class=\"brand\">{brand}</span></header>\n\
              <div class=\"layout\">\n<main id=\"main\" class=\"card\" tabindex=\"-1\">\n{main}\n</main>\n{aside}\n</div>\n\
@@ -265,6 +271,7 @@ impl Page {
             title = escape(&self.title),
             brand = escape(&self.lang.t("brand")),
             css = escape(&asset_url("pages.css")),
+            icon = escape(&asset_url("favicon.svg")),
             main = self.main,
         );
         let mut response = (self.status, html).into_response();

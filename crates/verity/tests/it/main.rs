@@ -5,6 +5,7 @@
 mod accounts;
 mod auth;
 mod cli;
+mod data_transfer;
 mod errors;
 mod helpers;
 mod legacy;
@@ -12,6 +13,7 @@ mod lifecycle;
 mod oauth;
 mod reports;
 mod sessions;
+mod smtp;
 mod tenancy;
 mod webhooks;
 mod workflows;
