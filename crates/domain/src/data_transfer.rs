@@ -282,9 +282,13 @@ pub struct StoredPicture {
     pub content_type: String,
 }
 
+/// The stored media kinds the `pictures` scope shares: the portrait given at creation and the
+/// hosted flow's captures of the person and their ID document (not proof-of-address files).
+pub const PICTURE_KINDS: [&str; 4] = ["portrait_image", "selfie", "document_front", "document_back"];
+
 /// Whether a stored media kind is a picture of the person or their document.
 pub fn is_picture_kind(kind: &str) -> bool {
-    kind.ends_with("_image")
+    PICTURE_KINDS.contains(&kind)
 }
 
 /// The values a verified identity holds for each scope, read from an Approved session: its ID
