@@ -284,7 +284,12 @@ pub struct StoredPicture {
 
 /// The stored media kinds the `pictures` scope shares: the portrait given at creation and the
 /// hosted flow's captures of the person and their ID document (not proof-of-address files).
-pub const PICTURE_KINDS: [&str; 4] = ["portrait_image", "selfie", "document_front", "document_back"];
+pub const PICTURE_KINDS: [&str; 4] = [
+    "portrait_image",
+    "selfie",
+    "document_front",
+    "document_back",
+];
 
 /// Whether a stored media kind is a picture of the person or their document.
 pub fn is_picture_kind(kind: &str) -> bool {
@@ -434,8 +439,6 @@ impl IdentityValues {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::ids::*;
-    use crate::session::{CallbackMethod, Environment, SessionNode};
     use crate::status::SessionStatus;
 
     #[test]
@@ -508,33 +511,9 @@ mod tests {
 
     fn session(contact: Option<Value>) -> Session {
         Session {
-            id: SessionId::random(),
-            application_id: ApplicationId::random(),
-            number: 1,
-            token: SessionToken::random(),
-            workflow_id: WorkflowId::random(),
-            workflow_version_id: WorkflowVersionId::random(),
-            workflow_version: 1,
             status: SessionStatus::Approved,
-            environment: Environment::Live,
-            vendor_data: None,
-            callback: None,
-            callback_method: CallbackMethod::Initiator,
-            metadata: None,
-            language: None,
             contact_details: contact,
-            expected_details: None,
-            sandbox_scenario: None,
-            portrait_media_key: None,
-            nodes: vec![SessionNode {
-                node_id: "feature_ocr".into(),
-                feature: Feature::Ocr,
-            }],
-            resubmit_info: None,
-            created_at: Timestamp::from_micros(0),
-            updated_at: Timestamp::from_micros(0),
-            expires_at: Timestamp::from_micros(0),
-            country: None,
+            ..crate::decision::tests::session()
         }
     }
 

@@ -7,6 +7,7 @@
 //! for the session the person proved to own; [`Store::consent_transfer`] then copies nothing but
 //! the consented scopes' data and pictures to the requesting application.
 
+use crate::codes::TRANSFER_CODES;
 use crate::credentials::{digest, digests_match};
 use crate::error::{corrupt, not_found, Result};
 use crate::Store;
@@ -272,34 +273,21 @@ impl Store {
         now: Timestamp,
     ) -> Result<Option<i64>> {
         let mut tx = self.db.write.begin().await?;
-        let cooldown_start = now.plus_seconds(-policy.resend_cooldown_seconds);
-        let written = sqlx::query(
-            "INSERT INTO data_transfer_codes (transfer_id, candidate_session_id, code_digest, sent_at, expires_at, failed_attempts) \
-             VALUES ($1, $2, $3, $4, $5, 0) \
-             ON CONFLICT (transfer_id) DO UPDATE SET candidate_session_id = excluded.candidate_session_id, \
-             code_digest = excluded.code_digest, sent_at = excluded.sent_at, \
-             expires_at = excluded.expires_at, failed_attempts = 0 \
-             WHERE data_transfer_codes.sent_at <= $6",
-        )
-        .bind(transfer.id.to_string())
-        .bind(candidate.map(|c| c.to_string()))
-        .bind(self.transfer_code_digest(transfer.id, code))
-        .bind(now.micros())
-        .bind(now.plus_seconds(policy.code_ttl_seconds).micros())
-        .bind(cooldown_start.micros())
-        .execute(&mut *tx)
-        .await?
-        .rows_affected();
-        if written == 0 {
-            let sent_at: i64 = sqlx::query_scalar(
-                "SELECT sent_at FROM data_transfer_codes WHERE transfer_id = $1",
-            )
-            .bind(transfer.id.to_string())
-            .fetch_one(&mut *tx)
-            .await?;
-            let wait_micros = sent_at - cooldown_start.micros();
-            return Ok(Some((wait_micros + 999_999).div_euclid(1_000_000).max(1)));
+        let owner = transfer.id.to_string();
+        let digest = self.transfer_code_digest(transfer.id, code);
+        if let Some(wait) = TRANSFER_CODES
+            .issue(&mut tx, &owner, &digest, policy, now)
+            .await?
+        {
+            return Ok(Some(wait));
         }
+        sqlx::query(
+            "UPDATE data_transfer_codes SET candidate_session_id = $1 WHERE transfer_id = $2",
+        )
+        .bind(candidate.map(|c| c.to_string()))
+        .bind(&owner)
+        .execute(&mut *tx)
+        .await?;
         sqlx::query(
             "UPDATE data_transfers SET status = $1, updated_at = $2 WHERE id = $3 AND status = $4",
         )
@@ -315,12 +303,10 @@ impl Store {
 
     /// Withdraws a code whose e-mail could not be sent, so the cooldown does not block a retry.
     pub async fn discard_transfer_code(&self, id: TransferId, code: &str) -> Result<()> {
-        sqlx::query("DELETE FROM data_transfer_codes WHERE transfer_id = $1 AND code_digest = $2")
-            .bind(id.to_string())
-            .bind(self.transfer_code_digest(id, code))
-            .execute(&self.db.write)
-            .await?;
-        Ok(())
+        let digest = self.transfer_code_digest(id, code);
+        TRANSFER_CODES
+            .discard(&self.db.write, &id.to_string(), &digest)
+            .await
     }
 
     /// When the transfer's outstanding code was sent, if there is one that has not expired.
@@ -366,17 +352,10 @@ impl Store {
         if row.try_get::<i64, _>("expires_at")? <= now.micros() {
             return Ok(CodeCheck::Expired);
         }
-        let spent = sqlx::query(
-            "UPDATE data_transfer_codes SET failed_attempts = failed_attempts + 1 \
-             WHERE transfer_id = $1 AND code_digest = $2 AND failed_attempts < $3",
-        )
-        .bind(transfer.id.to_string())
-        .bind(&stored)
-        .bind(MAX_CODE_ATTEMPTS)
-        .execute(&mut *tx)
-        .await?
-        .rows_affected();
-        if spent == 0 {
+        if !TRANSFER_CODES
+            .spend_guess(&mut tx, &transfer.id.to_string(), &stored)
+            .await?
+        {
             return Ok(CodeCheck::Invalid);
         }
         let candidate: Option<String> = row.try_get("candidate_session_id")?;

@@ -14,6 +14,7 @@
 mod accounts;
 mod activity;
 mod apps;
+mod codes;
 pub mod credentials;
 mod data_transfer;
 mod db;

@@ -21,7 +21,7 @@ use axum::extract::{Path, Query, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
-use axum::Router;
+use axum::{Extension, Router};
 use serde_json::Value;
 use std::collections::HashMap;
 use verity_domain::account::Email;
@@ -34,68 +34,24 @@ use verity_store::{CodeCheck, TransferAnswer, VerifiedIdentity};
 const CODES_PER_EMAIL_PER_HOUR: u32 = 5;
 const CODES_PER_IP_PER_HOUR: u32 = 30;
 
+/// The language a path prefix chose (`None` without one).
+#[derive(Debug, Clone, Copy)]
+struct Explicit(Option<Lang>);
+
 /// The page's routes, without and with a language prefix.
 pub fn routes() -> Router<AppState> {
+    let page = Router::new()
+        .route("/", get(show))
+        .route("/email", post(request_code))
+        .route("/code", post(check_code))
+        .route("/answer", post(answer))
+        .route("/picture/{name}", get(picture));
     let mut router = Router::new();
     for explicit in [None, Some(Lang::En), Some(Lang::Es)] {
-        let base = format!("{}/authorize/{{token}}", Lang::prefix(explicit));
-        router = router
-            .route(
-                &base,
-                get(
-                    move |state: State<AppState>,
-                          Path(token): Path<String>,
-                          Query(query): Query<HashMap<String, String>>,
-                          headers: HeaderMap| async move {
-                        let step = query.get("step").map(String::as_str);
-                        show(state.0, explicit, token, step, headers).await
-                    },
-                ),
-            )
-            .route(
-                &format!("{base}/email"),
-                post(
-                    move |state: State<AppState>,
-                          Path(token): Path<String>,
-                          ip: ClientIp,
-                          headers: HeaderMap,
-                          body: Bytes| async move {
-                        request_code(state.0, explicit, token, ip, headers, body).await
-                    },
-                ),
-            )
-            .route(
-                &format!("{base}/code"),
-                post(
-                    move |state: State<AppState>,
-                          Path(token): Path<String>,
-                          headers: HeaderMap,
-                          body: Bytes| async move {
-                        check_code(state.0, explicit, token, headers, body).await
-                    },
-                ),
-            )
-            .route(
-                &format!("{base}/answer"),
-                post(
-                    move |state: State<AppState>,
-                          Path(token): Path<String>,
-                          headers: HeaderMap,
-                          body: Bytes| async move {
-                        answer(state.0, explicit, token, headers, body).await
-                    },
-                ),
-            )
-            .route(
-                &format!("{base}/picture/{{name}}"),
-                get(
-                    move |state: State<AppState>,
-                          Path((token, name)): Path<(String, String)>,
-                          headers: HeaderMap| async move {
-                        picture(state.0, token, name, headers).await
-                    },
-                ),
-            );
+        router = router.nest(
+            &format!("{}/authorize/{{token}}", Lang::prefix(explicit)),
+            page.clone().layer(Extension(Explicit(explicit))),
+        );
     }
     router
 }
@@ -463,12 +419,13 @@ fn closed_page(ctx: &Ctx) -> Option<Response> {
 }
 
 async fn show(
-    state: AppState,
-    explicit: Option<Lang>,
-    token: String,
-    step: Option<&str>,
+    State(state): State<AppState>,
+    Extension(Explicit(explicit)): Extension<Explicit>,
+    Path(token): Path<String>,
+    Query(query): Query<HashMap<String, String>>,
     headers: HeaderMap,
 ) -> Response {
+    let step = query.get("step").map(String::as_str);
     let ctx = match context(state, explicit, &token, &headers).await {
         Ok(ctx) => ctx,
         Err(page) => return page,
@@ -499,9 +456,9 @@ async fn show(
 }
 
 async fn request_code(
-    state: AppState,
-    explicit: Option<Lang>,
-    token: String,
+    State(state): State<AppState>,
+    Extension(Explicit(explicit)): Extension<Explicit>,
+    Path(token): Path<String>,
     ClientIp(ip): ClientIp,
     headers: HeaderMap,
     body: Bytes,
@@ -601,9 +558,9 @@ async fn request_code(
 }
 
 async fn check_code(
-    state: AppState,
-    explicit: Option<Lang>,
-    token: String,
+    State(state): State<AppState>,
+    Extension(Explicit(explicit)): Extension<Explicit>,
+    Path(token): Path<String>,
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
@@ -655,9 +612,9 @@ async fn check_code(
 }
 
 async fn answer(
-    state: AppState,
-    explicit: Option<Lang>,
-    token: String,
+    State(state): State<AppState>,
+    Extension(Explicit(explicit)): Extension<Explicit>,
+    Path(token): Path<String>,
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
@@ -714,7 +671,11 @@ async fn answer(
 }
 
 /// A picture the person is about to share, shown only to the browser that proved ownership.
-async fn picture(state: AppState, token: String, name: String, headers: HeaderMap) -> Response {
+async fn picture(
+    State(state): State<AppState>,
+    Path((token, name)): Path<(String, String)>,
+    headers: HeaderMap,
+) -> Response {
     let not_found = || (StatusCode::NOT_FOUND, "Not found.").into_response();
     let ctx = match context(state, None, &token, &headers).await {
         Ok(ctx) => ctx,

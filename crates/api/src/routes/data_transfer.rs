@@ -13,7 +13,7 @@ use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde_json::{json, Value};
-use verity_domain::data_transfer::{NewTransfer, Transfer};
+use verity_domain::data_transfer::NewTransfer;
 use verity_domain::ids::TransferId;
 use verity_domain::Timestamp;
 
@@ -54,14 +54,15 @@ pub async fn create_transfer(
     ))
 }
 
-/// The caller's transfer. `Data-Session-Token`, when sent, must be the transfer's token (a
-/// mismatch reads as another session: 404).
-async fn owned_transfer(
+/// The caller's transfer as status (and, for the decision, `data`). `Data-Session-Token`, when
+/// sent, must be the transfer's token (a mismatch reads as another session: 404).
+async fn read_transfer(
     state: &AppState,
     tenant: &Tenant,
     id: &str,
     headers: &HeaderMap,
-) -> Result<Transfer, ApiError> {
+    with_data: bool,
+) -> Result<Response, ApiError> {
     let id = TransferId::parse(id).ok_or_else(not_found)?;
     let transfer = state.store.transfer(tenant.app.id, id).await?;
     if let Some(token) = headers.get("data-session-token") {
@@ -72,23 +73,23 @@ async fn owned_transfer(
             return Err(not_found());
         }
     }
-    Ok(transfer)
-}
-
-fn summary(transfer: &Transfer, now: Timestamp) -> serde_json::Map<String, Value> {
-    let value = json!({
+    let mut body = json!({
         "session_id": transfer.id,
-        "status": transfer.status_at(now).as_str(),
+        "status": transfer.status_at(Timestamp::now()).as_str(),
         "scope": transfer.scopes.to_scope_string(),
         "vendor_data": transfer.vendor_data,
         "created_at": transfer.created_at,
         "expires_at": transfer.expires_at,
         "decided_at": transfer.decided_at,
     });
-    match value {
-        Value::Object(map) => map,
-        _ => unreachable!("a JSON object literal"),
+    if with_data {
+        let data = state
+            .store
+            .shared_transfer_data(tenant.app.id, transfer.id)
+            .await?;
+        body["data"] = data.unwrap_or(Value::Null);
     }
+    Ok(no_store(Json(body).into_response()))
 }
 
 #[utoipa::path(get, path = "/auth/v2/session/{session_id}/status/", tag = "data-transfer",
@@ -102,10 +103,7 @@ pub async fn transfer_status(
     Path(id): Path<String>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    let transfer = owned_transfer(&state, &tenant, &id, &headers).await?;
-    Ok(no_store(
-        Json(Value::Object(summary(&transfer, Timestamp::now()))).into_response(),
-    ))
+    read_transfer(&state, &tenant, &id, &headers, false).await
 }
 
 #[utoipa::path(get, path = "/auth/v2/session/{session_id}/decision/", tag = "data-transfer",
@@ -119,14 +117,7 @@ pub async fn transfer_decision(
     Path(id): Path<String>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    let transfer = owned_transfer(&state, &tenant, &id, &headers).await?;
-    let data = state
-        .store
-        .shared_transfer_data(tenant.app.id, transfer.id)
-        .await?;
-    let mut body = summary(&transfer, Timestamp::now());
-    body.insert("data".into(), data.unwrap_or(Value::Null));
-    Ok(no_store(Json(Value::Object(body)).into_response()))
+    read_transfer(&state, &tenant, &id, &headers, true).await
 }
 
 /// Where the requesting business fetches a consented picture.

@@ -189,6 +189,10 @@ async fn openapi_documents_every_route() {
             "/v3/session/{session_id}/webhook/{webhook_uuid}/resend/",
             "post",
         ),
+        ("/auth/v2/session/", "post"),
+        ("/auth/v2/session/{session_id}/status/", "get"),
+        ("/auth/v2/session/{session_id}/decision/", "get"),
+        ("/auth/v2/session/{session_id}/media/{name}/", "get"),
     ];
     for (path, method) in expected {
         assert!(
