@@ -9,6 +9,7 @@ pub mod fields;
 pub mod ids;
 pub mod legacy;
 pub mod review;
+pub mod rules;
 pub mod session;
 pub mod status;
 pub mod timestamp;
