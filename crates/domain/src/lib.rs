@@ -10,6 +10,8 @@ pub mod ids;
 pub mod legacy;
 pub mod review;
 pub mod rules;
+pub mod sandbox;
+pub mod checks;
 pub mod session;
 pub mod status;
 pub mod timestamp;
