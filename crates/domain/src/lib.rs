@@ -12,6 +12,7 @@ pub mod review;
 pub mod rules;
 pub mod sandbox;
 pub mod checks;
+pub mod capture;
 pub mod session;
 pub mod status;
 pub mod timestamp;
