@@ -18,6 +18,7 @@ pub mod credentials;
 mod db;
 mod error;
 pub mod media;
+mod processing;
 pub mod sealing;
 mod sessions;
 mod webhooks;
@@ -33,6 +34,9 @@ pub use apps::{
 pub use db::{Db, Dialect};
 pub use error::{Error, Result};
 pub use media::MediaStore;
+pub use processing::{
+    nodes_to_run, ClaimedJob, JobInfo, NodeWrite, StoredCapture, Submitted,
+};
 pub use sealing::Sealer;
 pub use sessions::{DeletedSession, SessionFilters, SessionOrdering};
 pub use webhooks::{
@@ -50,6 +54,9 @@ pub struct Store {
     /// Poked after every commit that writes a session event, so this process's webhook
     /// dispatcher starts at once instead of at its next poll.
     pub outbox: std::sync::Arc<tokio::sync::Notify>,
+    /// Poked after every commit that enqueues or requeues a processing job, so this process's
+    /// workers claim it at once.
+    pub processing: std::sync::Arc<tokio::sync::Notify>,
 }
 
 impl Store {
@@ -59,6 +66,7 @@ impl Store {
             media,
             sealer,
             outbox: Default::default(),
+            processing: Default::default(),
         }
     }
 }

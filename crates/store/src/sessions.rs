@@ -576,7 +576,13 @@ impl Store {
         self.media.delete_prefix(&format!("{app}/{id}")).await?;
         let mut tx = self.db.write.begin().await?;
         crate::webhooks::delete_session_deliveries(&mut tx, id).await?;
-        for table in ["media", "feature_results", "reviews", "session_events"] {
+        for table in [
+            "media",
+            "feature_results",
+            "reviews",
+            "session_events",
+            "processing_jobs",
+        ] {
             sqlx::query(&format!("DELETE FROM {table} WHERE session_id = $1"))
                 .bind(id.to_string())
                 .execute(&mut *tx)
@@ -651,7 +657,9 @@ impl Store {
     pub async fn expire_sessions(&self, now: Timestamp) -> Result<usize> {
         let rows = sqlx::query(
             "SELECT id, application_id, status FROM sessions \
-             WHERE status IN ('Not Started', 'In Progress') AND expires_at <= $1 LIMIT 500",
+             WHERE status IN ('Not Started', 'In Progress') AND expires_at <= $1 \
+             AND NOT EXISTS (SELECT 1 FROM processing_jobs j WHERE j.session_id = sessions.id AND j.state <> 'done') \
+             LIMIT 500",
         )
         .bind(now.micros())
         .fetch_all(&self.db.read)
