@@ -52,9 +52,9 @@ pub fn age_on(birth: Date, today: Date) -> i64 {
     age
 }
 
-/// Word tokens of a name: lower-case ASCII letters and digits, accents folded.
-fn name_tokens(name: &str) -> Vec<String> {
-    let folded: String = name
+/// Lower-case ASCII with the common Latin accents folded (`Martínez` → `martinez`).
+pub fn fold_ascii(name: &str) -> String {
+    name
         .chars()
         .map(|c| match c {
             'á' | 'à' | 'â' | 'ä' | 'ã' | 'å' | 'Á' | 'À' | 'Â' | 'Ä' | 'Ã' | 'Å' => 'a',
@@ -66,6 +66,13 @@ fn name_tokens(name: &str) -> Vec<String> {
             'ç' | 'Ç' => 'c',
             other => other.to_ascii_lowercase(),
         })
+        .collect()
+}
+
+/// Word tokens of a name: lower-case ASCII letters and digits, accents folded, sorted.
+fn name_tokens(name: &str) -> Vec<String> {
+    let folded: String = fold_ascii(name)
+        .chars()
         .map(|c| if c.is_ascii_alphanumeric() { c } else { ' ' })
         .collect();
     let mut tokens: Vec<String> = folded.split_whitespace().map(str::to_owned).collect();
