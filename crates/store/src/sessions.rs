@@ -153,6 +153,16 @@ impl Store {
             )
             .into());
         }
+        if let Some(scenario) = input
+            .sandbox_scenario
+            .as_deref()
+            .and_then(verity_domain::sandbox::scenario)
+        {
+            let features: Vec<Feature> = workflow.settings.features.iter().map(|f| f.feature).collect();
+            scenario
+                .check_workflow(&features)
+                .map_err(|message| FieldErrors::single("sandbox_scenario", message))?;
+        }
         let now = Timestamp::now();
         let id = SessionId::random();
         let portrait_key = match &input.portrait_image {
