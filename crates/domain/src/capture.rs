@@ -52,7 +52,9 @@ impl CaptureKind {
 
     fn accepts(self) -> &'static [&'static str] {
         match self {
-            CaptureKind::PoaDocument => &["image/jpeg", "image/png", "image/webp", "application/pdf"],
+            CaptureKind::PoaDocument => {
+                &["image/jpeg", "image/png", "image/webp", "application/pdf"]
+            }
             _ => &["image/jpeg", "image/png", "image/webp"],
         }
     }
@@ -62,7 +64,10 @@ impl CaptureKind {
 pub fn step_captures(feature: Feature) -> &'static [(CaptureKind, bool)] {
     match feature {
         // The back is optional: passports have none, cards should send it.
-        Feature::Ocr => &[(CaptureKind::DocumentFront, true), (CaptureKind::DocumentBack, false)],
+        Feature::Ocr => &[
+            (CaptureKind::DocumentFront, true),
+            (CaptureKind::DocumentBack, false),
+        ],
         Feature::Liveness | Feature::FaceMatch | Feature::AgeEstimation => {
             &[(CaptureKind::Selfie, true)]
         }
@@ -150,7 +155,10 @@ pub fn check_capture(kind: CaptureKind, bytes: Vec<u8>) -> Result<CheckedCapture
         return Err(refuse(
             413,
             "file_too_large",
-            format!("The file is larger than {} MB.", kind.max_bytes() / (1024 * 1024)),
+            format!(
+                "The file is larger than {} MB.",
+                kind.max_bytes() / (1024 * 1024)
+            ),
         ));
     }
     let Some(content_type) = sniff(&bytes).filter(|t| kind.accepts().contains(t)) else {
@@ -218,7 +226,10 @@ fn strip_jpeg_metadata(bytes: &[u8]) -> Option<Vec<u8>> {
             out.extend_from_slice(&bytes[at..]);
             return Some(out);
         }
-        let length = usize::from(u16::from_be_bytes([*bytes.get(at + 2)?, *bytes.get(at + 3)?]));
+        let length = usize::from(u16::from_be_bytes([
+            *bytes.get(at + 2)?,
+            *bytes.get(at + 3)?,
+        ]));
         let end = at.checked_add(2 + length)?;
         let segment = bytes.get(at..end)?;
         if marker != 0xE1 && marker != 0xFE {
@@ -272,14 +283,32 @@ mod tests {
     fn refusals_carry_codes() {
         let err = |kind, bytes| check_capture(kind, bytes).unwrap_err().code;
         assert_eq!(err(CaptureKind::Selfie, vec![]), "empty_upload");
-        assert_eq!(err(CaptureKind::Selfie, b"GIF89a....".to_vec()), "unsupported_file_type");
-        assert_eq!(err(CaptureKind::Selfie, b"%PDF-1.7".to_vec()), "unsupported_file_type");
-        assert_eq!(err(CaptureKind::Selfie, vec![0xFF; IMAGE_MAX_BYTES + 1]), "file_too_large");
-        assert_eq!(err(CaptureKind::DocumentFront, png_header(100_000, 100_000)), "image_dimensions_too_large");
-        assert_eq!(err(CaptureKind::DocumentFront, png_header(8_000, 8_000)), "image_dimensions_too_large");
+        assert_eq!(
+            err(CaptureKind::Selfie, b"GIF89a....".to_vec()),
+            "unsupported_file_type"
+        );
+        assert_eq!(
+            err(CaptureKind::Selfie, b"%PDF-1.7".to_vec()),
+            "unsupported_file_type"
+        );
+        assert_eq!(
+            err(CaptureKind::Selfie, vec![0xFF; IMAGE_MAX_BYTES + 1]),
+            "file_too_large"
+        );
+        assert_eq!(
+            err(CaptureKind::DocumentFront, png_header(100_000, 100_000)),
+            "image_dimensions_too_large"
+        );
+        assert_eq!(
+            err(CaptureKind::DocumentFront, png_header(8_000, 8_000)),
+            "image_dimensions_too_large"
+        );
         assert!(check_capture(CaptureKind::PoaDocument, b"%PDF-1.7\n...".to_vec()).is_ok());
         let ok = check_capture(CaptureKind::DocumentFront, png_header(640, 400)).unwrap();
-        assert_eq!((ok.width, ok.height, ok.content_type), (Some(640), Some(400), "image/png"));
+        assert_eq!(
+            (ok.width, ok.height, ok.content_type),
+            (Some(640), Some(400), "image/png")
+        );
     }
 
     #[test]

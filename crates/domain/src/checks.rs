@@ -54,10 +54,11 @@ pub fn age_on(birth: Date, today: Date) -> i64 {
 
 /// Lower-case ASCII with the common Latin accents folded (`Martínez` → `martinez`).
 pub fn fold_ascii(name: &str) -> String {
-    name
-        .chars()
+    name.chars()
         .map(|c| match c {
-            'á' | 'à' | 'â' | 'ä' | 'ã' | 'å' | 'Á' | 'À' | 'Â' | 'Ä' | 'Ã' | 'Å' => 'a',
+            'á' | 'à' | 'â' | 'ä' | 'ã' | 'å' | 'Á' | 'À' | 'Â' | 'Ä' | 'Ã' | 'Å' => {
+                'a'
+            }
             'é' | 'è' | 'ê' | 'ë' | 'É' | 'È' | 'Ê' | 'Ë' => 'e',
             'í' | 'ì' | 'î' | 'ï' | 'Í' | 'Ì' | 'Î' | 'Ï' => 'i',
             'ó' | 'ò' | 'ô' | 'ö' | 'õ' | 'Ó' | 'Ò' | 'Ô' | 'Ö' | 'Õ' => 'o',
@@ -135,10 +136,14 @@ pub fn mrz_is_valid(mrz: &str) -> Option<bool> {
             let number = check(field(line2, 0, 9), digit_at(line2, 9));
             let birth = check(field(line2, 13, 19), digit_at(line2, 19));
             let expiry = check(field(line2, 21, 27), digit_at(line2, 27));
-            let composite = [field(line2, 0, 10), field(line2, 13, 20), field(line2, 21, 43)]
-                .into_iter()
-                .collect::<Option<Vec<_>>>()
-                .map(|parts| parts.concat());
+            let composite = [
+                field(line2, 0, 10),
+                field(line2, 13, 20),
+                field(line2, 21, 43),
+            ]
+            .into_iter()
+            .collect::<Option<Vec<_>>>()
+            .map(|parts| parts.concat());
             let final_ok = check(composite, digit_at(line2, 43));
             Some(number && birth && expiry && final_ok)
         }
@@ -279,7 +284,11 @@ pub fn document_checks(
             .join(" ");
         if !wanted_name.is_empty() {
             let found = full.map(str::to_owned).unwrap_or_else(|| {
-                [first, last].into_iter().flatten().collect::<Vec<_>>().join(" ")
+                [first, last]
+                    .into_iter()
+                    .flatten()
+                    .collect::<Vec<_>>()
+                    .join(" ")
             });
             if compare_names(&wanted_name, &found) != NameMatch::Full {
                 risks.push(Risk::new("FULL_NAME_MISMATCH_WITH_PROVIDED"));
@@ -378,7 +387,10 @@ pub fn poa_checks(
 }
 
 /// Age estimation against the node's `minimum_age`.
-pub fn age_estimation_checks(payload: &Map<String, Value>, config: &Map<String, Value>) -> Vec<Risk> {
+pub fn age_estimation_checks(
+    payload: &Map<String, Value>,
+    config: &Map<String, Value>,
+) -> Vec<Risk> {
     match payload.get("age_estimation").and_then(Value::as_f64) {
         None => vec![Risk::new("AGE_NOT_DETECTED")],
         Some(age) => {
@@ -449,14 +461,20 @@ mod tests {
                 "POSSIBLE_DUPLICATED_USER"
             ]
         );
-        assert_eq!(risks[7].additional_data, Some(json!({"duplicated_session_id": "abc"})));
+        assert_eq!(
+            risks[7].additional_data,
+            Some(json!({"duplicated_session_id": "abc"}))
+        );
         let allowed = object(json!({"ESP": ["ID", "Passport"]}));
         let config = object(json!({"documents_allowed": allowed, "minimum_age": 21}));
         let risks = document_checks(&good_document(), &config, None, TODAY, None);
         assert!(risks.is_empty(), "{risks:?}");
         let mut young = good_document();
         young.insert("date_of_birth".into(), json!("2005-01-01"));
-        assert_eq!(codes(&document_checks(&young, &config, None, TODAY, None)), ["MINIMUM_AGE_NOT_MET"]);
+        assert_eq!(
+            codes(&document_checks(&young, &config, None, TODAY, None)),
+            ["MINIMUM_AGE_NOT_MET"]
+        );
     }
 
     #[test]
@@ -465,7 +483,12 @@ mod tests {
         let risks = document_checks(&doc, &Map::new(), None, TODAY, None);
         assert_eq!(
             codes(&risks),
-            ["NAME_NOT_DETECTED", "DOCUMENT_NUMBER_NOT_DETECTED", "INVALID_DATE", "EXPIRATION_DATE_NOT_DETECTED"]
+            [
+                "NAME_NOT_DETECTED",
+                "DOCUMENT_NUMBER_NOT_DETECTED",
+                "INVALID_DATE",
+                "EXPIRATION_DATE_NOT_DETECTED"
+            ]
         );
     }
 
@@ -484,13 +507,28 @@ mod tests {
     #[test]
     fn proof_of_address_checks() {
         let id = object(json!({"full_name": "Elena Martinez", "address": "Calle Mayor 1, Madrid"}));
-        let poa = object(json!({"poa_address": "Calle Mayor 1, Madrid", "issue_date": "2025-05-01", "name_on_document": "Elena Martinez"}));
+        let poa = object(
+            json!({"poa_address": "Calle Mayor 1, Madrid", "issue_date": "2025-05-01", "name_on_document": "Elena Martinez"}),
+        );
         assert!(poa_checks(&poa, &Map::new(), None, Some(&id), TODAY).is_empty());
-        let moved = object(json!({"poa_address": "Rue de Rivoli 5, Paris", "issue_date": "2024-01-01", "name_on_document": "E. Martinez"}));
+        let moved = object(
+            json!({"poa_address": "Rue de Rivoli 5, Paris", "issue_date": "2024-01-01", "name_on_document": "E. Martinez"}),
+        );
         let expected = json!({"first_name": "Elena", "last_name": "Martinez"});
         assert_eq!(
-            codes(&poa_checks(&moved, &Map::new(), Some(&expected), Some(&id), TODAY)),
-            ["EXPIRED_DOCUMENT", "NAME_MISMATCH_WITH_PROVIDED", "NAME_MISMATCH_ID_VERIFICATION", "ADDRESS_MISMATCH_WITH_PROVIDED"]
+            codes(&poa_checks(
+                &moved,
+                &Map::new(),
+                Some(&expected),
+                Some(&id),
+                TODAY
+            )),
+            [
+                "EXPIRED_DOCUMENT",
+                "NAME_MISMATCH_WITH_PROVIDED",
+                "NAME_MISMATCH_ID_VERIFICATION",
+                "ADDRESS_MISMATCH_WITH_PROVIDED"
+            ]
         );
         let future = object(json!({"issue_date": "2026-01-01"}));
         assert_eq!(
@@ -507,7 +545,15 @@ mod tests {
         assert_eq!(compare_names("José Pérez", "J. Perez"), NameMatch::Partial);
         assert_eq!(compare_names("Ana", "Bob"), NameMatch::None);
         let config = object(json!({"minimum_age": 18}));
-        assert_eq!(codes(&age_estimation_checks(&object(json!({"age_estimation": 15.5})), &config)), ["AGE_BELOW_MINIMUM"]);
-        assert!(age_estimation_checks(&object(json!({"age_estimation": 31.0})), &config).is_empty());
+        assert_eq!(
+            codes(&age_estimation_checks(
+                &object(json!({"age_estimation": 15.5})),
+                &config
+            )),
+            ["AGE_BELOW_MINIMUM"]
+        );
+        assert!(
+            age_estimation_checks(&object(json!({"age_estimation": 31.0})), &config).is_empty()
+        );
     }
 }

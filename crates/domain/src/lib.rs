@@ -3,6 +3,8 @@
 //! rule is unit-testable and shared by the HTTP layer, storage and the engines' wiring.
 
 pub mod account;
+pub mod capture;
+pub mod checks;
 pub mod decision;
 pub mod error;
 pub mod fields;
@@ -11,8 +13,6 @@ pub mod legacy;
 pub mod review;
 pub mod rules;
 pub mod sandbox;
-pub mod checks;
-pub mod capture;
 pub mod session;
 pub mod status;
 pub mod timestamp;

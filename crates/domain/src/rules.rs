@@ -384,7 +384,10 @@ pub fn score_risks(
         Feature::FaceMatch => {
             let decline = number(config, "face_match_score_decline_threshold", 40.0);
             let review = number(config, "face_match_score_review_threshold", 60.0);
-            ("LOW_FACE_MATCH_SIMILARITY", grade_low(score, decline, review)?)
+            (
+                "LOW_FACE_MATCH_SIMILARITY",
+                grade_low(score, decline, review)?,
+            )
         }
         Feature::Aml => {
             let approve = number(config, "aml_score_approve_threshold", 80.0);
@@ -528,16 +531,141 @@ mod tests {
 
     /// The spec's §9.3 table, code by code; the catalog must hold each of them.
     const SPEC_CODES: &[(&str, &[&str])] = &[
-        ("OCR", &["ID_DOCUMENT_IN_BLOCKLIST", "PORTRAIT_IMAGE_NOT_DETECTED", "DOCUMENT_EXPIRED", "DOCUMENT_NOT_SUPPORTED_FOR_APPLICATION", "PUBLIC_DOCUMENT_IMAGE_DETECTED", "MINIMUM_AGE_NOT_MET", "COULD_NOT_DETECT_DOCUMENT_TYPE", "INVALID_DATE", "SCREEN_CAPTURE_DETECTED", "PRINTED_COPY_DETECTED", "PORTRAIT_MANIPULATION_DETECTED", "MRZ_NOT_DETECTED", "MRZ_VALIDATION_FAILED", "MRZ_AND_DATA_EXTRACTED_FROM_OCR_NOT_SAME", "NAME_NOT_DETECTED", "DATE_OF_BIRTH_NOT_DETECTED", "DOCUMENT_NUMBER_NOT_DETECTED", "DATA_INCONSISTENT", "DOCUMENT_NAME_DIFFERENT_FROM_OTHER_APPROVED_DOCUMENTS", "EXPIRATION_DATE_NOT_DETECTED", "POSSIBLE_DUPLICATED_USER", "FULL_NAME_MISMATCH_WITH_PROVIDED", "DOB_MISMATCH_WITH_PROVIDED", "GENDER_MISMATCH_WITH_PROVIDED", "DOCUMENT_COUNTRY_MISMATCH"]),
-        ("LIVENESS", &["NO_FACE_DETECTED", "LIVENESS_FACE_ATTACK", "FACE_IN_BLOCKLIST", "POSSIBLE_FACE_IN_BLOCKLIST", "LOW_LIVENESS_SCORE", "DUPLICATED_FACE", "POSSIBLE_DUPLICATED_FACE", "MULTIPLE_FACES_DETECTED", "LOW_FACE_QUALITY", "LOW_FACE_LUMINANCE", "HIGH_FACE_LUMINANCE"]),
-        ("FACE_MATCH", &["NO_REFERENCE_IMAGE", "NO_FACE_DETECTED", "LIVENESS_FACE_ATTACK", "FACE_IN_BLOCKLIST", "LOW_FACE_MATCH_SIMILARITY", "LOW_LIVENESS_SCORE"]),
-        ("AGE_ESTIMATION", &["NO_FACE_DETECTED", "LIVENESS_FACE_ATTACK", "FACE_IN_BLOCKLIST", "AGE_BELOW_MINIMUM", "AGE_NOT_DETECTED", "LOW_LIVENESS_SCORE", "POSSIBLE_DUPLICATED_FACE"]),
-        ("AML", &["POSSIBLE_MATCH_FOUND", "COULD_NOT_PERFORM_AML_SCREENING"]),
-        ("PROOF_OF_ADDRESS", &["POA_DOCUMENT_NOT_SUPPORTED_FOR_APPLICATION", "EXPIRED_DOCUMENT", "INVALID_DOCUMENT_TYPE", "MISSING_ADDRESS_INFORMATION", "NAME_MISMATCH_WITH_PROVIDED", "NAME_MISMATCH_ID_VERIFICATION", "POA_NAME_MISMATCH_BETWEEN_DOCUMENTS", "POOR_DOCUMENT_QUALITY", "DOCUMENT_METADATA_MISMATCH", "SUSPECTED_DOCUMENT_MANIPULATION", "UNSUPPORTED_DOCUMENT_LANGUAGE", "ADDRESS_MISMATCH_WITH_PROVIDED", "UNABLE_TO_EXTRACT_ISSUE_DATE", "ISSUER_NOT_IDENTIFIED", "UNPARSABLE_OR_INVALID_ADDRESS", "UNABLE_TO_VALIDATE_DOCUMENT_AGE", "FUTURE_ISSUE_DATE"]),
-        ("EMAIL_VERIFICATION", &["EMAIL_CODE_ATTEMPTS_EXCEEDED", "EMAIL_IN_BLOCKLIST", "UNDELIVERABLE_EMAIL_DETECTED", "BREACHED_EMAIL_DETECTED", "DISPOSABLE_EMAIL_DETECTED", "DUPLICATED_EMAIL"]),
-        ("PHONE_VERIFICATION", &["VERIFICATION_CODE_ATTEMPTS_EXCEEDED", "PHONE_NUMBER_IN_BLOCKLIST", "HIGH_RISK_PHONE_NUMBER", "DISPOSABLE_NUMBER_DETECTED", "VOIP_NUMBER_DETECTED", "DUPLICATED_PHONE_NUMBER"]),
-        ("DATABASE_VALIDATION", &["COULD_NOT_PERFORM_DATABASE_VALIDATION", "DATABASE_VALIDATION_PARTIAL_MATCH", "DATABASE_VALIDATION_NO_MATCH"]),
-        ("DOCUMENT_AI", &["DOCUMENT_AI_SUSPECTED_MANIPULATION", "DOCUMENT_AI_NAME_MISMATCH", "DOCUMENT_AI_UNREADABLE_DOCUMENT", "DOCUMENT_AI_MISSING_REQUIRED_FIELDS", "DOCUMENT_AI_UNSUPPORTED_FILE"]),
+        (
+            "OCR",
+            &[
+                "ID_DOCUMENT_IN_BLOCKLIST",
+                "PORTRAIT_IMAGE_NOT_DETECTED",
+                "DOCUMENT_EXPIRED",
+                "DOCUMENT_NOT_SUPPORTED_FOR_APPLICATION",
+                "PUBLIC_DOCUMENT_IMAGE_DETECTED",
+                "MINIMUM_AGE_NOT_MET",
+                "COULD_NOT_DETECT_DOCUMENT_TYPE",
+                "INVALID_DATE",
+                "SCREEN_CAPTURE_DETECTED",
+                "PRINTED_COPY_DETECTED",
+                "PORTRAIT_MANIPULATION_DETECTED",
+                "MRZ_NOT_DETECTED",
+                "MRZ_VALIDATION_FAILED",
+                "MRZ_AND_DATA_EXTRACTED_FROM_OCR_NOT_SAME",
+                "NAME_NOT_DETECTED",
+                "DATE_OF_BIRTH_NOT_DETECTED",
+                "DOCUMENT_NUMBER_NOT_DETECTED",
+                "DATA_INCONSISTENT",
+                "DOCUMENT_NAME_DIFFERENT_FROM_OTHER_APPROVED_DOCUMENTS",
+                "EXPIRATION_DATE_NOT_DETECTED",
+                "POSSIBLE_DUPLICATED_USER",
+                "FULL_NAME_MISMATCH_WITH_PROVIDED",
+                "DOB_MISMATCH_WITH_PROVIDED",
+                "GENDER_MISMATCH_WITH_PROVIDED",
+                "DOCUMENT_COUNTRY_MISMATCH",
+            ],
+        ),
+        (
+            "LIVENESS",
+            &[
+                "NO_FACE_DETECTED",
+                "LIVENESS_FACE_ATTACK",
+                "FACE_IN_BLOCKLIST",
+                "POSSIBLE_FACE_IN_BLOCKLIST",
+                "LOW_LIVENESS_SCORE",
+                "DUPLICATED_FACE",
+                "POSSIBLE_DUPLICATED_FACE",
+                "MULTIPLE_FACES_DETECTED",
+                "LOW_FACE_QUALITY",
+                "LOW_FACE_LUMINANCE",
+                "HIGH_FACE_LUMINANCE",
+            ],
+        ),
+        (
+            "FACE_MATCH",
+            &[
+                "NO_REFERENCE_IMAGE",
+                "NO_FACE_DETECTED",
+                "LIVENESS_FACE_ATTACK",
+                "FACE_IN_BLOCKLIST",
+                "LOW_FACE_MATCH_SIMILARITY",
+                "LOW_LIVENESS_SCORE",
+            ],
+        ),
+        (
+            "AGE_ESTIMATION",
+            &[
+                "NO_FACE_DETECTED",
+                "LIVENESS_FACE_ATTACK",
+                "FACE_IN_BLOCKLIST",
+                "AGE_BELOW_MINIMUM",
+                "AGE_NOT_DETECTED",
+                "LOW_LIVENESS_SCORE",
+                "POSSIBLE_DUPLICATED_FACE",
+            ],
+        ),
+        (
+            "AML",
+            &["POSSIBLE_MATCH_FOUND", "COULD_NOT_PERFORM_AML_SCREENING"],
+        ),
+        (
+            "PROOF_OF_ADDRESS",
+            &[
+                "POA_DOCUMENT_NOT_SUPPORTED_FOR_APPLICATION",
+                "EXPIRED_DOCUMENT",
+                "INVALID_DOCUMENT_TYPE",
+                "MISSING_ADDRESS_INFORMATION",
+                "NAME_MISMATCH_WITH_PROVIDED",
+                "NAME_MISMATCH_ID_VERIFICATION",
+                "POA_NAME_MISMATCH_BETWEEN_DOCUMENTS",
+                "POOR_DOCUMENT_QUALITY",
+                "DOCUMENT_METADATA_MISMATCH",
+                "SUSPECTED_DOCUMENT_MANIPULATION",
+                "UNSUPPORTED_DOCUMENT_LANGUAGE",
+                "ADDRESS_MISMATCH_WITH_PROVIDED",
+                "UNABLE_TO_EXTRACT_ISSUE_DATE",
+                "ISSUER_NOT_IDENTIFIED",
+                "UNPARSABLE_OR_INVALID_ADDRESS",
+                "UNABLE_TO_VALIDATE_DOCUMENT_AGE",
+                "FUTURE_ISSUE_DATE",
+            ],
+        ),
+        (
+            "EMAIL_VERIFICATION",
+            &[
+                "EMAIL_CODE_ATTEMPTS_EXCEEDED",
+                "EMAIL_IN_BLOCKLIST",
+                "UNDELIVERABLE_EMAIL_DETECTED",
+                "BREACHED_EMAIL_DETECTED",
+                "DISPOSABLE_EMAIL_DETECTED",
+                "DUPLICATED_EMAIL",
+            ],
+        ),
+        (
+            "PHONE_VERIFICATION",
+            &[
+                "VERIFICATION_CODE_ATTEMPTS_EXCEEDED",
+                "PHONE_NUMBER_IN_BLOCKLIST",
+                "HIGH_RISK_PHONE_NUMBER",
+                "DISPOSABLE_NUMBER_DETECTED",
+                "VOIP_NUMBER_DETECTED",
+                "DUPLICATED_PHONE_NUMBER",
+            ],
+        ),
+        (
+            "DATABASE_VALIDATION",
+            &[
+                "COULD_NOT_PERFORM_DATABASE_VALIDATION",
+                "DATABASE_VALIDATION_PARTIAL_MATCH",
+                "DATABASE_VALIDATION_NO_MATCH",
+            ],
+        ),
+        (
+            "DOCUMENT_AI",
+            &[
+                "DOCUMENT_AI_SUSPECTED_MANIPULATION",
+                "DOCUMENT_AI_NAME_MISMATCH",
+                "DOCUMENT_AI_UNREADABLE_DOCUMENT",
+                "DOCUMENT_AI_MISSING_REQUIRED_FIELDS",
+                "DOCUMENT_AI_UNSUPPORTED_FILE",
+            ],
+        ),
     ];
 
     #[test]
@@ -550,7 +678,11 @@ mod tests {
         }
         let mut seen = std::collections::HashSet::new();
         for entry in catalog() {
-            assert!(seen.insert((entry.feature, entry.code)), "{} twice", entry.code);
+            assert!(
+                seen.insert((entry.feature, entry.code)),
+                "{} twice",
+                entry.code
+            );
         }
     }
 
@@ -580,7 +712,12 @@ mod tests {
                         assert_eq!(warnings.len(), 1, "{}", entry.code);
                         let w = &warnings[0];
                         assert_eq!(w["risk"], entry.code);
-                        assert_eq!(w["log_type"], action.log_type(), "{} {configured:?}", entry.code);
+                        assert_eq!(
+                            w["log_type"],
+                            action.log_type(),
+                            "{} {configured:?}",
+                            entry.code
+                        );
                         assert_eq!(w["feature"], warning_feature(entry.feature));
                         assert_eq!(w["node_id"], "node_x");
                         assert_eq!(status, feature_status([action]), "{}", entry.code);
@@ -636,8 +773,14 @@ mod tests {
 
     #[test]
     fn config_keys_follow_the_documented_mapping() {
-        assert_eq!(config_key(Feature::Ocr, "POSSIBLE_DUPLICATED_USER"), "duplicated_user_action");
-        assert_eq!(config_key(Feature::Ocr, "MRZ_VALIDATION_FAILED"), "invalid_mrz_action");
+        assert_eq!(
+            config_key(Feature::Ocr, "POSSIBLE_DUPLICATED_USER"),
+            "duplicated_user_action"
+        );
+        assert_eq!(
+            config_key(Feature::Ocr, "MRZ_VALIDATION_FAILED"),
+            "invalid_mrz_action"
+        );
         assert_eq!(
             config_key(Feature::Ocr, "SCREEN_CAPTURE_DETECTED"),
             "screen_capture_detected_action"
@@ -647,12 +790,18 @@ mod tests {
             "poa_address_mismatch_with_provided_action"
         );
         assert_eq!(
-            config_key(Feature::ProofOfAddress, "POA_NAME_MISMATCH_BETWEEN_DOCUMENTS"),
+            config_key(
+                Feature::ProofOfAddress,
+                "POA_NAME_MISMATCH_BETWEEN_DOCUMENTS"
+            ),
             "poa_name_mismatch_between_documents_action"
         );
         // The lower-case spelling Didit documents for duplicated_user_action works too.
         let cfg = config(&[("duplicated_user_action", json!("review"))]);
-        assert_eq!(action_for(Feature::Ocr, "POSSIBLE_DUPLICATED_USER", &cfg), Review);
+        assert_eq!(
+            action_for(Feature::Ocr, "POSSIBLE_DUPLICATED_USER", &cfg),
+            Review
+        );
         assert_eq!(
             action_for(Feature::Ocr, "POSSIBLE_DUPLICATED_USER", &Map::new()),
             NoAction
@@ -663,26 +812,49 @@ mod tests {
     fn feature_and_session_roll_up() {
         assert_eq!(feature_status([]), FeatureStatus::Approved);
         assert_eq!(feature_status([NoAction, Review]), FeatureStatus::InReview);
-        assert_eq!(feature_status([Review, Decline, NoAction]), FeatureStatus::Declined);
+        assert_eq!(
+            feature_status([Review, Decline, NoAction]),
+            FeatureStatus::Declined
+        );
         use FeatureStatus as F;
         assert_eq!(session_status([]), None);
-        assert_eq!(session_status([F::Approved, F::Approved]), Some(SessionStatus::Approved));
-        assert_eq!(session_status([F::Approved, F::InReview]), Some(SessionStatus::InReview));
+        assert_eq!(
+            session_status([F::Approved, F::Approved]),
+            Some(SessionStatus::Approved)
+        );
+        assert_eq!(
+            session_status([F::Approved, F::InReview]),
+            Some(SessionStatus::InReview)
+        );
         assert_eq!(
             session_status([F::InReview, F::Declined, F::Approved]),
             Some(SessionStatus::Declined)
         );
-        assert_eq!(session_status([F::NotFinished]), Some(SessionStatus::InReview));
+        assert_eq!(
+            session_status([F::NotFinished]),
+            Some(SessionStatus::InReview)
+        );
     }
 
     #[test]
     fn unknown_codes_are_reviewed_unless_configured() {
-        let (status, warnings) =
-            evaluate(Feature::Ocr, "n", &Map::new(), &Map::new(), &[Risk::new("POSSIBLE_FRAUD")]);
+        let (status, warnings) = evaluate(
+            Feature::Ocr,
+            "n",
+            &Map::new(),
+            &Map::new(),
+            &[Risk::new("POSSIBLE_FRAUD")],
+        );
         assert_eq!(status, FeatureStatus::InReview);
         assert_eq!(warnings[0]["log_type"], "warning");
         let cfg = config(&[("possible_fraud_action", json!("DECLINE"))]);
-        let (status, _) = evaluate(Feature::Ocr, "n", &cfg, &Map::new(), &[Risk::new("POSSIBLE_FRAUD")]);
+        let (status, _) = evaluate(
+            Feature::Ocr,
+            "n",
+            &cfg,
+            &Map::new(),
+            &[Risk::new("POSSIBLE_FRAUD")],
+        );
         assert_eq!(status, FeatureStatus::Declined);
     }
 }

@@ -66,7 +66,10 @@ pub fn scenario(slug: &str) -> Option<&'static Scenario> {
 
 impl Scenario {
     fn index(&self) -> usize {
-        SCENARIOS.iter().position(|s| s.slug == self.slug).unwrap_or(0)
+        SCENARIOS
+            .iter()
+            .position(|s| s.slug == self.slug)
+            .unwrap_or(0)
     }
 
     pub fn magic_phone(&self) -> String {
@@ -175,11 +178,17 @@ mod tests {
     #[test]
     fn choice_order_armed_then_email_then_phone_then_approve() {
         let contact = json!({"email": "a+decline_aml_hit@x.org", "phone": "+15550000005"});
-        assert_eq!(choose(Some("decline_mrz_validation"), Some(&contact)).slug, "decline_mrz_validation");
+        assert_eq!(
+            choose(Some("decline_mrz_validation"), Some(&contact)).slug,
+            "decline_mrz_validation"
+        );
         assert_eq!(choose(None, Some(&contact)).slug, "decline_aml_hit");
         let phone_only = json!({"phone": "+15550000005"});
         assert_eq!(choose(None, Some(&phone_only)).slug, SCENARIOS[5].slug);
-        assert_eq!(choose(None, Some(&json!({"email": "a+nothing@x.org"}))).slug, "approve");
+        assert_eq!(
+            choose(None, Some(&json!({"email": "a+nothing@x.org"}))).slug,
+            "approve"
+        );
         assert_eq!(choose(None, None).slug, "approve");
     }
 
@@ -189,6 +198,9 @@ mod tests {
         assert!(aml.check_workflow(&[Ocr, Aml]).is_ok());
         assert!(aml.check_workflow(&[Ocr]).unwrap_err().contains("AML"));
         assert!(scenario("approve").unwrap().check_workflow(&[]).is_ok());
-        assert!(scenario("decline_kyb_registry_mismatch").unwrap().check_workflow(&Feature::ALL[..13]).is_err());
+        assert!(scenario("decline_kyb_registry_mismatch")
+            .unwrap()
+            .check_workflow(&Feature::ALL[..13])
+            .is_err());
     }
 }

@@ -21,7 +21,10 @@ pub struct Context<'a> {
 
 /// The node's result: payload with `warnings`, and the feature status the rules give it.
 pub fn judge(node: &WorkflowFeature, output: NodeOutput, context: &Context<'_>) -> FeatureResult {
-    let NodeOutput { mut payload, mut risks } = output;
+    let NodeOutput {
+        mut payload,
+        mut risks,
+    } = output;
     let config = &node.config;
     let derived = match node.feature {
         Feature::Ocr => document_checks(
@@ -104,7 +107,10 @@ mod tests {
             let warning = &result.payload["warnings"][0];
             assert_eq!(warning["risk"], "POSSIBLE_DUPLICATED_USER");
             assert_eq!(warning["log_type"], log_type);
-            assert_eq!(warning["additional_data"]["duplicated_session_id"], "other-session");
+            assert_eq!(
+                warning["additional_data"]["duplicated_session_id"],
+                "other-session"
+            );
         }
     }
 

@@ -40,10 +40,42 @@ struct Identity {
 }
 
 const PEOPLE: [(&str, &str, &str, &str, &str, &str, &str); 4] = [
-    ("Elena", "Martínez García", "F", "ESP", "Calle de Alcalá 48, 3º B", "Madrid", "28014"),
-    ("Lukas", "Schneider", "M", "DEU", "Torstraße 112", "Berlin", "10119"),
-    ("Amélie", "Durand", "F", "FRA", "12 Rue des Martyrs", "Paris", "75009"),
-    ("Tomás", "Novák", "M", "CZE", "Vinohradská 1511/230", "Praha", "10000"),
+    (
+        "Elena",
+        "Martínez García",
+        "F",
+        "ESP",
+        "Calle de Alcalá 48, 3º B",
+        "Madrid",
+        "28014",
+    ),
+    (
+        "Lukas",
+        "Schneider",
+        "M",
+        "DEU",
+        "Torstraße 112",
+        "Berlin",
+        "10119",
+    ),
+    (
+        "Amélie",
+        "Durand",
+        "F",
+        "FRA",
+        "12 Rue des Martyrs",
+        "Paris",
+        "75009",
+    ),
+    (
+        "Tomás",
+        "Novák",
+        "M",
+        "CZE",
+        "Vinohradská 1511/230",
+        "Praha",
+        "10000",
+    ),
 ];
 
 fn seed(input: &NodeInput<'_>) -> [u8; 32] {
@@ -127,7 +159,12 @@ fn mrz_field(text: &str, width: usize) -> String {
 }
 
 fn yymmdd(date: Date) -> String {
-    format!("{:02}{:02}{:02}", date.year() % 100, date.month() as u8, date.day())
+    format!(
+        "{:02}{:02}{:02}",
+        date.year() % 100,
+        date.month() as u8,
+        date.day()
+    )
 }
 
 fn digit(field: &str) -> String {
@@ -264,7 +301,10 @@ impl SandboxRunner {
             "matches": [],
         }));
         let risks = if attack {
-            vec![Risk::with_data("LIVENESS_FACE_ATTACK", json!({"attack_type": "screen_replay"}))]
+            vec![Risk::with_data(
+                "LIVENESS_FACE_ATTACK",
+                json!({"attack_type": "screen_replay"}),
+            )]
         } else {
             Vec::new()
         };
@@ -326,8 +366,18 @@ impl SandboxRunner {
             })
         };
         let hits = match scenario.slug {
-            "decline_aml_hit" => vec![hit(100.0, &id.full_name(), json!(["Sandbox Consolidated Sanctions"]), "sanction")],
-            "review_aml_possible_match" => vec![hit(88.0, &id.full_name(), json!(["Sandbox PEP Registry"]), "role.pep")],
+            "decline_aml_hit" => vec![hit(
+                100.0,
+                &id.full_name(),
+                json!(["Sandbox Consolidated Sanctions"]),
+                "sanction",
+            )],
+            "review_aml_possible_match" => vec![hit(
+                88.0,
+                &id.full_name(),
+                json!(["Sandbox PEP Registry"]),
+                "role.pep",
+            )],
             _ => Vec::new(),
         };
         let score = hits
@@ -357,7 +407,12 @@ impl SandboxRunner {
 
     fn ip(&self, input: &NodeInput<'_>, scenario: &Scenario, id: &Identity) -> NodeOutput {
         let device = input.device_info;
-        let field = |key: &str| device.and_then(|d| d.get(key)).cloned().unwrap_or(Value::Null);
+        let field = |key: &str| {
+            device
+                .and_then(|d| d.get(key))
+                .cloned()
+                .unwrap_or(Value::Null)
+        };
         let blocked = scenario.slug == "decline_ip_blocklist";
         NodeOutput {
             payload: object(json!({
@@ -377,7 +432,10 @@ impl SandboxRunner {
                 "matches": [],
             })),
             risks: if blocked {
-                vec![Risk::with_data("IP_ADDRESS_IN_BLOCKLIST", json!({"ip_address": field("ip_address")}))]
+                vec![Risk::with_data(
+                    "IP_ADDRESS_IN_BLOCKLIST",
+                    json!({"ip_address": field("ip_address")}),
+                )]
             } else {
                 Vec::new()
             },
@@ -393,7 +451,11 @@ impl SandboxRunner {
             id.address.clone()
         };
         let name = if scenario.slug == "review_poa_partial_match" {
-            format!("{}. {}", id.first_name.chars().next().unwrap_or('X'), id.last_name)
+            format!(
+                "{}. {}",
+                id.first_name.chars().next().unwrap_or('X'),
+                id.last_name
+            )
         } else {
             id.full_name()
         };
@@ -448,7 +510,11 @@ impl SandboxRunner {
                 "authenticity": {"sod_integrity": verified, "dg_integrity": verified},
                 "certificate_summary": {"issuer": format!("CSCA {}", id.issuing_state), "subject": format!("DS {}", id.issuing_state), "serial_number": "5A17", "not_valid_before": "2022-01-01", "not_valid_after": "2032-01-01"},
             })),
-            risks: if verified { Vec::new() } else { vec![Risk::new("NFC_CHIP_NOT_VERIFIED")] },
+            risks: if verified {
+                Vec::new()
+            } else {
+                vec![Risk::new("NFC_CHIP_NOT_VERIFIED")]
+            },
         }
     }
 
@@ -464,7 +530,11 @@ impl SandboxRunner {
                 "screened_data": {"full_name": id.full_name(), "date_of_birth": id.date_of_birth.to_string(), "document_number": id.document_number},
                 "validations": [{"service_id": "sandbox-registry", "service_name": "Sandbox Civil Registry", "validation": "name_and_document", "outcome_code": outcome, "outcome_detail": null, "source_data": null}],
             })),
-            risks: if found { Vec::new() } else { vec![Risk::new("DATABASE_VALIDATION_NO_MATCH")] },
+            risks: if found {
+                Vec::new()
+            } else {
+                vec![Risk::new("DATABASE_VALIDATION_NO_MATCH")]
+            },
         }
     }
 
@@ -474,7 +544,10 @@ impl SandboxRunner {
             .format(&time::format_description::well_known::Rfc3339)
             .unwrap_or_default();
         let payload = if feature == Feature::PhoneVerification {
-            let number = id.phone.clone().unwrap_or_else(|| "+15550100000".to_owned());
+            let number = id
+                .phone
+                .clone()
+                .unwrap_or_else(|| "+15550100000".to_owned());
             json!({
                 "environment": "sandbox",
                 "phone_number_prefix": &number[..2.min(number.len())],
@@ -521,7 +594,10 @@ fn country_name(alpha3: &str) -> &'static str {
 impl NodeRunner for SandboxRunner {
     async fn run(&self, input: &NodeInput<'_>) -> anyhow::Result<NodeOutput> {
         let session = input.session;
-        let scenario = choose(session.sandbox_scenario.as_deref(), session.contact_details.as_ref());
+        let scenario = choose(
+            session.sandbox_scenario.as_deref(),
+            session.contact_details.as_ref(),
+        );
         let id = identity(input, scenario);
         Ok(match input.node.feature {
             Feature::Ocr => self.document(input, scenario, &id),
@@ -588,8 +664,14 @@ mod tests {
         let good = passport_mrz(&person(), expiry, false);
         let lines: Vec<&str> = good.lines().collect();
         assert_eq!((lines[0].len(), lines[1].len()), (44, 44), "{good}");
-        assert!(lines[0].starts_with("P<ESPMARTINEZ<GARCIA<<ELENA<"), "{good}");
+        assert!(
+            lines[0].starts_with("P<ESPMARTINEZ<GARCIA<<ELENA<"),
+            "{good}"
+        );
         assert_eq!(mrz_is_valid(&good), Some(true), "{good}");
-        assert_eq!(mrz_is_valid(&passport_mrz(&person(), expiry, true)), Some(false));
+        assert_eq!(
+            mrz_is_valid(&passport_mrz(&person(), expiry, true)),
+            Some(false)
+        );
     }
 }

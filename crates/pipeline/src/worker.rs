@@ -73,7 +73,11 @@ impl Worker {
             if free > 0 {
                 let now = Timestamp::now();
                 let until = now.plus_micros(micros(self.config.lease));
-                match self.store.claim_jobs(&self.owner, now, until, free as i64).await {
+                match self
+                    .store
+                    .claim_jobs(&self.owner, now, until, free as i64)
+                    .await
+                {
                     Ok(jobs) => {
                         for job in jobs {
                             let permit = slots.clone().acquire_owned().await;
@@ -105,12 +109,20 @@ impl Worker {
                 feature = feature.as_str(),
                 "job parked: no engine for this step in this deployment"
             ),
-            Ok(JobEnd::LeaseLost) => tracing::warn!(job = %job.id, "lease lost; another worker continues"),
+            Ok(JobEnd::LeaseLost) => {
+                tracing::warn!(job = %job.id, "lease lost; another worker continues")
+            }
             Err(error) => {
-                let backoff = 2i64.saturating_pow(job.attempts.clamp(0, 8) as u32).min(300);
+                let backoff = 2i64
+                    .saturating_pow(job.attempts.clamp(0, 8) as u32)
+                    .min(300);
                 tracing::warn!(job = %job.id, attempts = job.attempts, error = %format!("{error:#}"), "job failed; retrying later");
                 let retry_at = Timestamp::now().plus_seconds(backoff);
-                if let Err(error) = self.store.release_job(&job, &format!("{error:#}"), retry_at).await {
+                if let Err(error) = self
+                    .store
+                    .release_job(&job, &format!("{error:#}"), retry_at)
+                    .await
+                {
                     tracing::warn!(%error, "could not release a failed job");
                 }
             }
@@ -140,12 +152,21 @@ impl Worker {
             let node = settings.node(node_id).cloned().or_else(|| {
                 // A node of the session that the pinned settings lack (cannot happen for
                 // sessions created by this server): run it with the default config.
-                session.nodes.iter().find(|n| &n.node_id == node_id).map(|n| WorkflowFeature {
-                    feature: n.feature,
-                    node_id: n.node_id.clone(),
-                    label: None,
-                    config: n.feature.default_config().as_object().cloned().unwrap_or_default(),
-                })
+                session
+                    .nodes
+                    .iter()
+                    .find(|n| &n.node_id == node_id)
+                    .map(|n| WorkflowFeature {
+                        feature: n.feature,
+                        node_id: n.node_id.clone(),
+                        label: None,
+                        config: n
+                            .feature
+                            .default_config()
+                            .as_object()
+                            .cloned()
+                            .unwrap_or_default(),
+                    })
             });
             let Some(node) = node else {
                 anyhow::bail!("node {node_id} is not part of the session's workflow");
@@ -244,5 +265,9 @@ fn document_identity(
     payload: &serde_json::Map<String, serde_json::Value>,
 ) -> Option<(String, String, String)> {
     let text = |key: &str| payload.get(key)?.as_str().map(str::to_owned);
-    Some((text("issuing_state")?, text("document_type")?, text("document_number")?))
+    Some((
+        text("issuing_state")?,
+        text("document_type")?,
+        text("document_number")?,
+    ))
 }

@@ -34,9 +34,7 @@ pub use apps::{
 pub use db::{Db, Dialect};
 pub use error::{Error, Result};
 pub use media::MediaStore;
-pub use processing::{
-    nodes_to_run, ClaimedJob, JobInfo, NodeWrite, StoredCapture, Submitted,
-};
+pub use processing::{nodes_to_run, ClaimedJob, JobInfo, NodeWrite, StoredCapture, Submitted};
 pub use sealing::Sealer;
 pub use sessions::{DeletedSession, SessionFilters, SessionOrdering};
 pub use webhooks::{

@@ -106,12 +106,11 @@ impl Store {
         let Some(token) = SessionToken::parse(token) else {
             return Ok(None);
         };
-        let id: Option<(String, String)> = sqlx::query_as(
-            "SELECT id, application_id FROM sessions WHERE session_token = $1",
-        )
-        .bind(token.as_str())
-        .fetch_optional(&self.db.read)
-        .await?;
+        let id: Option<(String, String)> =
+            sqlx::query_as("SELECT id, application_id FROM sessions WHERE session_token = $1")
+                .bind(token.as_str())
+                .fetch_optional(&self.db.read)
+                .await?;
         let Some((id, app)) = id else {
             return Ok(None);
         };
@@ -143,7 +142,10 @@ impl Store {
     /// `Resubmitted`, the captures of the nodes to redo are discarded so they are taken again.
     pub async fn start_flow(&self, session: &Session, device_info: Value) -> Result<Session> {
         let previous = session.status;
-        if !matches!(previous, SessionStatus::NotStarted | SessionStatus::Resubmitted) {
+        if !matches!(
+            previous,
+            SessionStatus::NotStarted | SessionStatus::Resubmitted
+        ) {
             return Ok(session.clone());
         }
         let now = Timestamp::now();
@@ -209,16 +211,17 @@ impl Store {
         let size = capture.bytes.len() as i64;
         self.media.put(&key, capture.bytes).await?;
         let mut tx = self.db.write.begin().await?;
-        let open: Option<String> = sqlx::query_scalar(
-            "SELECT id FROM sessions WHERE id = $1 AND status = 'In Progress'",
-        )
-        .bind(session.id.to_string())
-        .fetch_optional(&mut *tx)
-        .await?;
+        let open: Option<String> =
+            sqlx::query_scalar("SELECT id FROM sessions WHERE id = $1 AND status = 'In Progress'")
+                .bind(session.id.to_string())
+                .fetch_optional(&mut *tx)
+                .await?;
         if open.is_none() {
             drop(tx);
             self.media.delete(&key).await?;
-            return Err(rule("Captures are accepted only while the session is In Progress."));
+            return Err(rule(
+                "Captures are accepted only while the session is In Progress.",
+            ));
         }
         sqlx::query("DELETE FROM media WHERE object_key = $1")
             .bind(&key)
@@ -494,7 +497,12 @@ impl Store {
     }
 
     /// Hands a job back after a failure; it is retried once `retry_at` passes.
-    pub async fn release_job(&self, job: &ClaimedJob, error: &str, retry_at: Timestamp) -> Result<()> {
+    pub async fn release_job(
+        &self,
+        job: &ClaimedJob,
+        error: &str,
+        retry_at: Timestamp,
+    ) -> Result<()> {
         sqlx::query(
             "UPDATE processing_jobs SET lease_owner = NULL, lease_until = $1, last_error = $2, updated_at = $3 \
              WHERE id = $4 AND lease_owner = $5",
@@ -574,8 +582,13 @@ impl Store {
             .filter(char::is_ascii_alphanumeric)
             .map(|c| c.to_ascii_uppercase())
             .collect();
-        self.sealer
-            .keyed_digest(&["document", &app.to_string(), country, document_type, &number])
+        self.sealer.keyed_digest(&[
+            "document",
+            &app.to_string(),
+            country,
+            document_type,
+            &number,
+        ])
     }
 
     /// Another session of the application (the oldest) whose verified document has this digest.

@@ -158,7 +158,12 @@ impl Store {
             .as_deref()
             .and_then(verity_domain::sandbox::scenario)
         {
-            let features: Vec<Feature> = workflow.settings.features.iter().map(|f| f.feature).collect();
+            let features: Vec<Feature> = workflow
+                .settings
+                .features
+                .iter()
+                .map(|f| f.feature)
+                .collect();
             scenario
                 .check_workflow(&features)
                 .map_err(|message| FieldErrors::single("sandbox_scenario", message))?;

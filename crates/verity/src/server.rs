@@ -10,8 +10,8 @@ use tokio::net::TcpListener;
 use verity_api::mail::Mailer;
 use verity_api::oauth::{TokenIssuer, SIGNING_KEY_NAME};
 use verity_api::{ApiConfig, AppState};
-use verity_store::{Application, Db, IssuedCredentials, MediaStore, Organization, Sealer, Store};
 use verity_pipeline::{Engines, Worker, WorkerConfig};
+use verity_store::{Application, Db, IssuedCredentials, MediaStore, Organization, Sealer, Store};
 use verity_webhooks::{DeliveryClient, DeliveryConfig, Dispatcher, DispatcherConfig};
 
 /// What the very first start created; its secrets exist nowhere else.

@@ -58,15 +58,18 @@ impl FromRequestParts<AppState> for FlowSession {
                 "No verification session has this token.",
             ));
         };
-        let upload = parts.method == axum::http::Method::POST
-            && parts.uri.path().contains("/captures/");
+        let upload =
+            parts.method == axum::http::Method::POST && parts.uri.path().contains("/captures/");
         let mut budgets = vec![((session.id.0, 0u8), SESSION_REQUESTS_PER_MINUTE)];
         if upload {
             budgets.push(((session.id.0, 1u8), SESSION_UPLOADS_PER_MINUTE));
         }
         state.flow_limiter.check(&budgets)?;
         let past_expiry = session.expires_at.micros() <= Timestamp::now().micros()
-            && matches!(session.status, SessionStatus::NotStarted | SessionStatus::InProgress);
+            && matches!(
+                session.status,
+                SessionStatus::NotStarted | SessionStatus::InProgress
+            );
         if session.status == SessionStatus::Expired || past_expiry {
             return Err(coded(
                 StatusCode::GONE,
@@ -82,7 +85,10 @@ fn not_in_progress(session: &Session, what: &str) -> ApiError {
     coded(
         StatusCode::CONFLICT,
         "session_not_in_progress",
-        format!("{what} is possible only while the session is In Progress (it is {}).", session.status),
+        format!(
+            "{what} is possible only while the session is In Progress (it is {}).",
+            session.status
+        ),
     )
 }
 
@@ -145,7 +151,10 @@ async fn state_json(state: &AppState, session: &Session) -> Result<Value, ApiErr
         .map(|c| json!({"kind": c.kind.as_str(), "content_type": c.content_type, "size_bytes": c.size_bytes}))
         .collect();
     let sandbox = (session.environment == Environment::Sandbox).then(|| {
-        let scenario = choose(session.sandbox_scenario.as_deref(), session.contact_details.as_ref());
+        let scenario = choose(
+            session.sandbox_scenario.as_deref(),
+            session.contact_details.as_ref(),
+        );
         json!({
             "scenario": scenario.slug,
             "banner": "Test mode: do not use real documents or personal data.",
@@ -238,7 +247,10 @@ pub async fn flow_capture(
         return Err(coded(
             StatusCode::BAD_REQUEST,
             "capture_not_needed",
-            format!("This session's steps do not take a {} capture.", kind.as_str()),
+            format!(
+                "This session's steps do not take a {} capture.",
+                kind.as_str()
+            ),
         ));
     }
     let bytes = body.map_err(|rejection| {
@@ -246,10 +258,17 @@ pub async fn flow_capture(
             coded(
                 StatusCode::PAYLOAD_TOO_LARGE,
                 "file_too_large",
-                format!("The file is larger than {} MB.", kind.max_bytes() / (1024 * 1024)),
+                format!(
+                    "The file is larger than {} MB.",
+                    kind.max_bytes() / (1024 * 1024)
+                ),
             )
         } else {
-            coded(StatusCode::BAD_REQUEST, "unreadable_upload", rejection.body_text())
+            coded(
+                StatusCode::BAD_REQUEST,
+                "unreadable_upload",
+                rejection.body_text(),
+            )
         }
     })?;
     let checked = check_capture(kind, bytes.to_vec()).map_err(|refusal| {
@@ -257,12 +276,16 @@ pub async fn flow_capture(
         coded(status, refusal.code, refusal.message)
     })?;
     let (width, height) = (checked.width, checked.height);
-    let stored = state.store.store_capture(&session, kind, checked).await.map_err(|error| match error {
-        verity_store::Error::Domain(verity_domain::Error::Rule(_)) => {
-            not_in_progress(&session, "Uploading")
-        }
-        other => other.into(),
-    })?;
+    let stored = state
+        .store
+        .store_capture(&session, kind, checked)
+        .await
+        .map_err(|error| match error {
+            verity_store::Error::Domain(verity_domain::Error::Rule(_)) => {
+                not_in_progress(&session, "Uploading")
+            }
+            other => other.into(),
+        })?;
     Ok((
         StatusCode::CREATED,
         Json(json!({
@@ -315,17 +338,21 @@ pub async fn flow_submit(
             format!("Capture these first: {}.", missing.join(", ")),
         ));
     }
-    let submitted = state
+    let submitted =
+        state
+            .store
+            .submit_flow(&session, &to_run)
+            .await
+            .map_err(|error| match error {
+                verity_store::Error::Domain(verity_domain::Error::Rule(_)) => {
+                    not_in_progress(&session, "Submitting")
+                }
+                other => other.into(),
+            })?;
+    let session = state
         .store
-        .submit_flow(&session, &to_run)
-        .await
-        .map_err(|error| match error {
-            verity_store::Error::Domain(verity_domain::Error::Rule(_)) => {
-                not_in_progress(&session, "Submitting")
-            }
-            other => other.into(),
-        })?;
-    let session = state.store.session(session.application_id, session.id).await?;
+        .session(session.application_id, session.id)
+        .await?;
     let mut body = status_json(&state, &session).await?;
     body["enqueued"] = json!(submitted.enqueued);
     body["job_id"] = json!(submitted.job_id);

@@ -72,6 +72,11 @@ pub async fn arm(
     found
         .check_workflow(&features)
         .map_err(|message| FieldErrors::single("scenario", message))?;
-    state.store.arm_sandbox(tenant.app.id, session.id, found.slug).await?;
-    Ok(Json(json!({"session_id": session.id, "scenario": found.slug})))
+    state
+        .store
+        .arm_sandbox(tenant.app.id, session.id, found.slug)
+        .await?;
+    Ok(Json(
+        json!({"session_id": session.id, "scenario": found.slug}),
+    ))
 }

@@ -11,6 +11,7 @@ mod legacy;
 mod lifecycle;
 mod oauth;
 mod reports;
+mod sandbox;
 mod sessions;
 mod tenancy;
 mod webhooks;
