@@ -25,6 +25,9 @@ pub struct WorkerConfig {
     pub lease: Duration,
     /// Base of the API's absolute URLs (image URLs in payloads).
     pub public_url: String,
+    /// Simulated engine latency per sandbox node (zero by default): lets a sandbox show the
+    /// processing screen, and lets tests kill a server mid-job.
+    pub sandbox_delay: Duration,
 }
 
 #[derive(Clone)]
@@ -194,6 +197,9 @@ impl Worker {
                 device_info: device_info.as_ref(),
                 media_base: &media_base,
             };
+            if session.environment == Environment::Sandbox && !self.config.sandbox_delay.is_zero() {
+                tokio::time::sleep(self.config.sandbox_delay).await;
+            }
             let output = runner.run(&input).await?;
             let digest = (node.feature == verity_domain::workflow::Feature::Ocr)
                 .then(|| document_identity(&output.payload))

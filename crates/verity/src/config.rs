@@ -165,6 +165,8 @@ pub struct ProcessingConfig {
     pub poll_interval_ms: u64,
     /// A claimed job is taken over by another worker after this long without progress.
     pub lease_seconds: u64,
+    /// Simulated engine latency per sandbox step, in milliseconds (0: none).
+    pub sandbox_delay_ms: u64,
 }
 
 impl Default for ProcessingConfig {
@@ -174,6 +176,7 @@ impl Default for ProcessingConfig {
             concurrency: 4,
             poll_interval_ms: 500,
             lease_seconds: 30,
+            sandbox_delay_ms: 0,
         }
     }
 }

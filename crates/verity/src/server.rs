@@ -148,6 +148,7 @@ impl Server {
                         poll_interval: Duration::from_millis(processing.poll_interval_ms.max(10)),
                         lease: Duration::from_secs(processing.lease_seconds.max(1)),
                         public_url: worker_public_url,
+                        sandbox_delay: Duration::from_millis(processing.sandbox_delay_ms),
                     },
                 )
                 .run(stop_rx.clone()),

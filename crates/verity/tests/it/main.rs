@@ -6,6 +6,7 @@ mod accounts;
 mod auth;
 mod cli;
 mod errors;
+mod flow;
 mod helpers;
 mod legacy;
 mod lifecycle;
