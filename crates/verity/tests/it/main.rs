@@ -11,6 +11,7 @@ mod helpers;
 mod legacy;
 mod lifecycle;
 mod oauth;
+mod processing;
 mod reports;
 mod sandbox;
 mod sessions;
