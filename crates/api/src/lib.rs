@@ -28,8 +28,8 @@ use axum::routing::get;
 use axum::{Extension, Json, Router};
 use error::ApiError;
 use routes::{
-    data_transfer, legacy, oauth as oauth_routes, organizations, programmatic, reports, sessions,
-    system, webhooks, workflows,
+    data_transfer, flow, legacy, media, oauth as oauth_routes, organizations, programmatic,
+    reports, sandbox, sessions, system, webhooks, workflows,
 };
 use std::sync::Arc;
 use tower_http::catch_panic::CatchPanicLayer;
@@ -104,6 +104,21 @@ pub fn router(state: AppState) -> Router {
         .routes(routes!(data_transfer::transfer_status))
         .routes(routes!(data_transfer::transfer_decision))
         .routes(routes!(data_transfer::transfer_picture))
+        .routes(routes!(media::session_media))
+        .routes(routes!(sandbox::scenarios))
+        .routes(routes!(sandbox::arm))
+        .routes(routes!(flow::flow_state))
+        .routes(routes!(flow::flow_start))
+        .routes(routes!(flow::flow_submit))
+        .routes(routes!(flow::flow_status))
+        .merge(
+            // Uploads carry files up to 15 MB: their own body limit, checked with clear codes.
+            OpenApiRouter::new()
+                .routes(routes!(flow::flow_capture))
+                .layer(DefaultBodyLimit::max(
+                    verity_domain::capture::POA_MAX_BYTES + 1,
+                )),
+        )
         .split_for_parts();
     let document = Arc::new(document);
     router
