@@ -193,6 +193,14 @@ async fn openapi_documents_every_route() {
         ("/auth/v2/session/{session_id}/status/", "get"),
         ("/auth/v2/session/{session_id}/decision/", "get"),
         ("/auth/v2/session/{session_id}/media/{name}/", "get"),
+        ("/v3/session/{session_id}/media/{name}/", "get"),
+        ("/v1/sandbox/scenarios/", "get"),
+        ("/v3/session/{session_id}/sandbox/arm/", "post"),
+        ("/flow/session/", "get"),
+        ("/flow/session/start/", "post"),
+        ("/flow/session/captures/{kind}/", "post"),
+        ("/flow/session/submit/", "post"),
+        ("/flow/session/status/", "get"),
     ];
     for (path, method) in expected {
         assert!(
