@@ -349,6 +349,7 @@ fn fields_markup(lang: Lang, scope: Scope, fields: &serde_json::Map<String, Valu
     if shown.iter().all(|(_, text)| text.is_none()) {
         return missing();
     }
+    let single = shown.len() == 1;
     let mut rows = String::new();
     for (name, text) in shown {
         let value = match text {
@@ -363,6 +364,10 @@ fn fields_markup(lang: Lang, scope: Scope, fields: &serde_json::Map<String, Valu
                 escape(&lang.t("dt.not_available"))
             ),
         };
+        // A scope of one field needs no label under its heading.
+        if single {
+            return format!("<p class=\"value\">{value}</p>");
+        }
         rows.push_str(&format!(
             "<dt>{}</dt><dd>{value}</dd>",
             escape(&lang.t(&format!("field.{name}")))

@@ -573,3 +573,196 @@ async fn the_page_is_secured_translated_and_says_when_mail_is_disabled() {
         "text/css; charset=utf-8"
     );
 }
+
+/// The stored media kinds of a session (test inspection, read only).
+async fn media_kinds(app: &TestApp, session_id: &str) -> Vec<String> {
+    sqlx::any::install_default_drivers();
+    let pool = sqlx::AnyPool::connect(&app.database_url).await.unwrap();
+    let kinds: Vec<String> =
+        sqlx::query_scalar("SELECT kind FROM media WHERE session_id = $1 ORDER BY kind")
+            .bind(session_id)
+            .fetch_all(&pool)
+            .await
+            .unwrap();
+    pool.close().await;
+    kinds
+}
+
+#[tokio::test]
+async fn a_verified_sandbox_identity_is_shared_with_exactly_the_consented_scopes() {
+    let (app, inbox) = spawn_with_mail(|_| {}).await;
+    // The person: a sandbox session that went through the hosted flow and the pipeline.
+    let source = app
+        .complete_sandbox_session(
+            &app.sandbox.api_key,
+            json!({"vendor_data": "person-1", "contact_details": {"email": PERSON, "phone": "+34600111222"}}),
+        )
+        .await;
+    assert_eq!(source["status"], "Approved", "{source}");
+    let source_id = source["session_id"].as_str().unwrap().to_owned();
+    let id = source["id_verifications"][0].clone();
+    for key in [
+        "first_name",
+        "last_name",
+        "date_of_birth",
+        "nationality",
+        "document_number",
+    ] {
+        assert!(id[key].is_string(), "{key}: {id}");
+    }
+
+    // A live application does not see sandbox identities: the code never comes.
+    let live_business = requester(&app, "Live Bank").await;
+    let (_, live_page) = create_transfer(&app, &live_business, "names").await;
+    let (status, _, _) = post_form(
+        &app,
+        &format!("{live_page}/email"),
+        &[("email", PERSON)],
+        None,
+    )
+    .await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    assert!(inbox.messages_to(PERSON).is_empty());
+
+    // A sandbox application of another organization asks for six scopes.
+    let org = app.store.create_organization("Acme Lending").await.unwrap();
+    let (application, credentials) = app
+        .store
+        .create_application(
+            org.id,
+            &ApplicationMetadata::named("Sandbox onboarding"),
+            Environment::Sandbox,
+        )
+        .await
+        .unwrap();
+    let business = AppCreds {
+        id: application.id,
+        api_key: credentials.api_key,
+        client_id: credentials.client_id,
+        client_secret: credentials.client_secret,
+        default_workflow_id: credentials.default_workflow_id,
+    };
+    let token = app.client_token(&business).await;
+    let (status, created) = seed004_create(
+        &app,
+        &token,
+        json!({"scope": "pictures document_detail nationality birthdate names email", "vendor_data": "applicant-7"}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{created}");
+    let transfer = created["session_id"].as_str().unwrap().to_owned();
+
+    let pictures: Vec<String> = media_kinds(&app, &source_id)
+        .await
+        .into_iter()
+        .filter(|k| {
+            [
+                "portrait_image",
+                "selfie",
+                "document_front",
+                "document_back",
+            ]
+            .contains(&k.as_str())
+        })
+        .collect();
+    assert!(!pictures.is_empty());
+    let text = |key: &str| id[key].as_str().unwrap().to_owned();
+    let ran = drive_browser(
+        &app,
+        &inbox,
+        json!({
+            "url": created["url"], "email": PERSON, "answer": "consent", "organization": "Acme Lending",
+            "expect": [text("first_name"), text("last_name"), text("date_of_birth"), text("document_number"), PERSON],
+            "absent": ["+34600111222"],
+            "headings": ["Name", "E-mail address", "Date of birth", "Nationality", "Identity document", "Pictures"],
+            "pictures": pictures.len(),
+            "artifacts": format!("{}/sandbox", artifacts()),
+        }),
+    )
+    .await;
+    if ran.is_none() {
+        return;
+    }
+    let (status, decision) = bearer_get(
+        &app,
+        &format!("/auth/v2/session/{transfer}/decision/"),
+        &token,
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(decision["status"], "confirmed", "{decision}");
+    assert_eq!(
+        decision["scope"],
+        "names email birthdate nationality document pictures"
+    );
+
+    let pick = |fields: &[&str]| -> Value {
+        fields
+            .iter()
+            .map(|f| (f.to_string(), id.get(*f).cloned().unwrap_or(Value::Null)))
+            .collect::<serde_json::Map<_, _>>()
+            .into()
+    };
+    let verified_email = source["email_verifications"][0]["status"] == "Approved";
+    let email = if verified_email {
+        json!({"email": source["email_verifications"][0]["email"], "is_verified": true})
+    } else {
+        json!({"email": PERSON, "is_verified": false})
+    };
+    let picture_urls: serde_json::Map<String, Value> = pictures
+        .iter()
+        .map(|k| {
+            (
+                k.clone(),
+                json!(format!(
+                    "{}/auth/v2/session/{transfer}/media/{k}/",
+                    app.base
+                )),
+            )
+        })
+        .collect();
+    assert_eq!(
+        decision["data"],
+        json!({
+            "names": pick(&["first_name", "last_name", "full_name"]),
+            "email": email,
+            "birthdate": pick(&["date_of_birth"]),
+            "nationality": pick(&["nationality"]),
+            "document": pick(&["document_type", "document_number", "personal_number", "issuing_state",
+                               "issuing_state_name", "date_of_issue", "expiration_date"]),
+            "pictures": picture_urls,
+        })
+    );
+    // Nothing of the source session's own identifiers or media links leaves.
+    assert!(!decision.to_string().contains(&source_id));
+
+    // Each picture is the business's copy of the source's bytes.
+    for kind in &pictures {
+        let copy = app
+            .client
+            .get(format!(
+                "{}/auth/v2/session/{transfer}/media/{kind}/",
+                app.base
+            ))
+            .bearer_auth(&token)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(copy.status(), StatusCode::OK, "{kind}");
+        let copy = copy.bytes().await.unwrap();
+        let name = if kind == "portrait_image" {
+            "portrait"
+        } else {
+            kind
+        };
+        let original = app
+            .client
+            .get(format!("{}/v3/session/{source_id}/media/{name}/", app.base))
+            .header("x-api-key", &app.sandbox.api_key)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(original.status(), StatusCode::OK, "{kind}");
+        assert_eq!(copy, original.bytes().await.unwrap(), "{kind}");
+    }
+}
