@@ -17,7 +17,8 @@ use crate::extract::ClientIp;
 use crate::routes::data_transfer::picture_url;
 use crate::state::AppState;
 use axum::body::Bytes;
-use axum::extract::{Path, Query, State};
+use axum::extract::{FromRequestParts, Path, Query, State};
+use axum::http::request::Parts;
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
@@ -423,6 +424,26 @@ fn closed_page(ctx: &Ctx) -> Option<Response> {
     }
 }
 
+/// The context of a form post (`…/authorize/{token}/…`): only an open transfer takes answers;
+/// a closed one sends the browser back to its final page.
+struct OpenPage(Ctx);
+
+impl FromRequestParts<AppState> for OpenPage {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Response> {
+        let Path(token) = Path::<String>::from_request_parts(parts, state)
+            .await
+            .map_err(IntoResponse::into_response)?;
+        let explicit = parts.extensions.get::<Explicit>().and_then(|e| e.0);
+        let ctx = context(state.clone(), explicit, &token, &parts.headers).await?;
+        if closed_page(&ctx).is_some() {
+            return Err(ctx.see_page());
+        }
+        Ok(OpenPage(ctx))
+    }
+}
+
 async fn show(
     State(state): State<AppState>,
     Extension(Explicit(explicit)): Extension<Explicit>,
@@ -460,21 +481,7 @@ async fn show(
     }
 }
 
-async fn request_code(
-    State(state): State<AppState>,
-    Extension(Explicit(explicit)): Extension<Explicit>,
-    Path(token): Path<String>,
-    ClientIp(ip): ClientIp,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Response {
-    let ctx = match context(state, explicit, &token, &headers).await {
-        Ok(ctx) => ctx,
-        Err(page) => return page,
-    };
-    if closed_page(&ctx).is_some() {
-        return ctx.see_page();
-    }
+async fn request_code(OpenPage(ctx): OpenPage, ClientIp(ip): ClientIp, body: Bytes) -> Response {
     let lang = ctx.lang;
     let Some(mailer) = ctx.state.mailer.clone() else {
         return ctx.final_page("dt.mail_disabled", "error", StatusCode::SERVICE_UNAVAILABLE);
@@ -562,20 +569,7 @@ async fn request_code(
     ctx.see_page()
 }
 
-async fn check_code(
-    State(state): State<AppState>,
-    Extension(Explicit(explicit)): Extension<Explicit>,
-    Path(token): Path<String>,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Response {
-    let ctx = match context(state, explicit, &token, &headers).await {
-        Ok(ctx) => ctx,
-        Err(page) => return page,
-    };
-    if closed_page(&ctx).is_some() {
-        return ctx.see_page();
-    }
+async fn check_code(OpenPage(ctx): OpenPage, body: Bytes) -> Response {
     let lang = ctx.lang;
     let fields = form_fields(&body);
     let Some(code) = OneTimeCode::normalize(form_field(&fields, "code").unwrap_or("")) else {
@@ -616,20 +610,7 @@ async fn check_code(
     }
 }
 
-async fn answer(
-    State(state): State<AppState>,
-    Extension(Explicit(explicit)): Extension<Explicit>,
-    Path(token): Path<String>,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Response {
-    let ctx = match context(state, explicit, &token, &headers).await {
-        Ok(ctx) => ctx,
-        Err(page) => return page,
-    };
-    if closed_page(&ctx).is_some() {
-        return ctx.see_page();
-    }
+async fn answer(OpenPage(ctx): OpenPage, body: Bytes) -> Response {
     let Some(secret) = ctx.proven_secret.clone() else {
         return ctx.final_page("dt.answer_failed", "error", StatusCode::FORBIDDEN);
     };

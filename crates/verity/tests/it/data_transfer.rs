@@ -28,13 +28,17 @@ async fn spawn_with_mail(customize: impl FnOnce(&mut Config)) -> (TestApp, Inbox
 
 /// A live application of another organization: the business asking for the data.
 async fn requester(app: &TestApp, organization: &str) -> AppCreds {
+    requester_in(app, organization, Environment::Live).await
+}
+
+async fn requester_in(app: &TestApp, organization: &str, environment: Environment) -> AppCreds {
     let org = app.store.create_organization(organization).await.unwrap();
     let (application, credentials) = app
         .store
         .create_application(
             org.id,
             &ApplicationMetadata::named("Onboarding"),
-            Environment::Live,
+            environment,
         )
         .await
         .unwrap();
@@ -625,23 +629,7 @@ async fn a_verified_sandbox_identity_is_shared_with_exactly_the_consented_scopes
     assert!(inbox.messages_to(PERSON).is_empty());
 
     // A sandbox application of another organization asks for six scopes.
-    let org = app.store.create_organization("Acme Lending").await.unwrap();
-    let (application, credentials) = app
-        .store
-        .create_application(
-            org.id,
-            &ApplicationMetadata::named("Sandbox onboarding"),
-            Environment::Sandbox,
-        )
-        .await
-        .unwrap();
-    let business = AppCreds {
-        id: application.id,
-        api_key: credentials.api_key,
-        client_id: credentials.client_id,
-        client_secret: credentials.client_secret,
-        default_workflow_id: credentials.default_workflow_id,
-    };
+    let business = requester_in(&app, "Acme Lending", Environment::Sandbox).await;
     let token = app.client_token(&business).await;
     let (status, created) = seed004_create(
         &app,
