@@ -82,7 +82,7 @@ def main():
     if SEEDS.is_dir():
         seed_text = {p.name[:3]: squash(p.read_text()) for p in SEEDS.glob("*.txt")}
         for name, seed in [("seed000_get_client_token.py", "000"), ("seed000_fetchClientToken.js", "000"),
-                           ("seed001_session_api.ts", "001")]:
+                           ("seed001_session_api.ts", "001"), ("seed004_createSession.ts", "004")]:
             # A file may hold several snippets of one seed, separated by blank lines.
             parts = snippet(name).split("\n\n")
             check(f"{name} is verbatim from seed {seed}",
@@ -143,13 +143,32 @@ def main():
             decision = seed001(f"getSessionDecision('{state['id']}')")
             _assert(decision["status"] == "Declined" and decision["reviews"][0]["comment"] == "Duplicated user", decision)
 
+        def seed004():
+            # Seed 004's snippet as written (TypeScript parameter annotations stripped); its
+            # getClientToken is seed 000's fetchClientToken, with the base URL changed.
+            code = snippet("seed004_createSession.ts")
+            code = code.replace("scope: string,", "scope,").replace("vendorData?: string", "vendorData")
+            token = snippet("seed000_fetchClientToken.js").replace("https://apx.didit.me", base)
+            source = (f"const BASE_URL = {json.dumps(base)};\n" + token + "\nconst getClientToken = fetchClientToken;\n" +
+                      code + "\ncreateSession('pictures names email', 'optional-vendor-data')" +
+                      ".then((d) => console.log(JSON.stringify(d)));\n")
+            created = run_node(source, {"DIDIT_CLIENT_ID": creds["client_id"], "DIDIT_CLIENT_SECRET": creds["client_secret"]})
+            _assert(set(created) == {"session_id", "session_token", "url"}, created)
+            _assert(created["url"] == f"{base}/authorize/{created['session_token']}", created)
+            request = urllib.request.Request(f"{base}/auth/v2/session/{created['session_id']}/status/",
+                                             headers={"x-api-key": creds["api_key"],
+                                                      "Data-Session-Token": created["session_token"]})
+            status = json.loads(urllib.request.urlopen(request, timeout=10).read())
+            _assert(status["status"] == "pending" and status["scope"] == "names email pictures"
+                    and status["vendor_data"] == "optional-vendor-data", status)
+
         check("seed 000 Python get_client_token", python_token)
         check("seed 000 JavaScript fetchClientToken", js_token)
         check("seed 001 JavaScript createSession", js_create)
         check("seed 001 JavaScript getSessionDecision", js_decision)
         check("seed 001 JavaScript updateSessionStatus", js_update)
         print("SKIPPED: seed 001 generateSessionPDF (PDF report not implemented yet)")
-        print("SKIPPED: seed 004 data-transfer sessions (not implemented yet)")
+        check("seed 004 JavaScript createSession", seed004)
     finally:
         proc.terminate()
         proc.wait(timeout=10)

@@ -51,6 +51,14 @@ pub enum ApiError {
     MailDelivery,
     #[error("method not allowed")]
     MethodNotAllowed(String),
+    /// A refusal of the hosted-flow API: any 4xx status with `{"detail", "code"}`, the code
+    /// machine-readable (docs/flow-api.md lists them).
+    #[error("{code}: {detail}")]
+    Coded {
+        status: StatusCode,
+        code: &'static str,
+        detail: String,
+    },
     #[error(transparent)]
     Internal(#[from] anyhow::Error),
 }
@@ -67,6 +75,15 @@ impl From<verity_store::Error> for ApiError {
 impl From<FieldErrors> for ApiError {
     fn from(errors: FieldErrors) -> Self {
         ApiError::Domain(DomainError::Invalid(errors))
+    }
+}
+
+/// A coded refusal (hosted-flow API).
+pub fn coded(status: StatusCode, code: &'static str, detail: impl Into<String>) -> ApiError {
+    ApiError::Coded {
+        status,
+        code,
+        detail: detail.into(),
     }
 }
 
@@ -137,6 +154,11 @@ impl IntoResponse for ApiError {
                 StatusCode::INTERNAL_SERVER_ERROR,
                 "The verification email could not be sent.",
             ),
+            ApiError::Coded {
+                status,
+                code,
+                detail: text,
+            } => (status, axum::Json(json!({"detail": text, "code": code}))).into_response(),
             ApiError::MethodNotAllowed(method) => detail(
                 StatusCode::METHOD_NOT_ALLOWED,
                 format!("Method \"{method}\" not allowed."),

@@ -108,6 +108,29 @@ impl FromRequestParts<AppState> for BearerTenant {
     }
 }
 
+/// The caller of the data-transfer API (spec §2.12 rows 8–10): an OAuth client token as seed 004
+/// sends it (`Authorization: Bearer …`), or else an API key (`x-api-key`), as Didit's demo
+/// application sends it.
+#[derive(Debug, Clone)]
+pub struct ClientTenant(pub Tenant);
+
+impl FromRequestParts<AppState> for ClientTenant {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        if parts
+            .headers
+            .contains_key(axum::http::header::AUTHORIZATION)
+        {
+            let BearerTenant(tenant) = BearerTenant::from_request_parts(parts, state).await?;
+            return Ok(ClientTenant(tenant));
+        }
+        Ok(ClientTenant(
+            Tenant::from_request_parts(parts, state).await?,
+        ))
+    }
+}
+
 /// A console user, authenticated by a user access token (`Authorization: Bearer …`, spec
 /// Appendix A). API keys and client tokens are refused. The account must still exist and belong
 /// to the organization the token names; handlers scope every lookup by `organization_id`.

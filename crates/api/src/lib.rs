@@ -12,6 +12,7 @@ pub mod extract;
 pub mod mail;
 pub mod oauth;
 mod openapi;
+pub mod pages;
 pub mod ratelimit;
 mod routes;
 mod state;
@@ -27,8 +28,8 @@ use axum::routing::get;
 use axum::{Extension, Json, Router};
 use error::ApiError;
 use routes::{
-    legacy, oauth as oauth_routes, organizations, programmatic, reports, sessions, system,
-    webhooks, workflows,
+    data_transfer, flow, legacy, media, oauth as oauth_routes, organizations, programmatic,
+    reports, sandbox, sessions, system, webhooks, workflows,
 };
 use std::sync::Arc;
 use tower_http::catch_panic::CatchPanicLayer;
@@ -99,6 +100,25 @@ pub fn router(state: AppState) -> Router {
         .routes(routes!(webhooks::resend_session_webhook))
         .routes(routes!(reports::generate_pdf))
         .routes(routes!(reports::v1_generate_pdf))
+        .routes(routes!(data_transfer::create_transfer))
+        .routes(routes!(data_transfer::transfer_status))
+        .routes(routes!(data_transfer::transfer_decision))
+        .routes(routes!(data_transfer::transfer_picture))
+        .routes(routes!(media::session_media))
+        .routes(routes!(sandbox::scenarios))
+        .routes(routes!(sandbox::arm))
+        .routes(routes!(flow::flow_state))
+        .routes(routes!(flow::flow_start))
+        .routes(routes!(flow::flow_submit))
+        .routes(routes!(flow::flow_status))
+        .merge(
+            // Uploads carry files up to 15 MB: their own body limit, checked with clear codes.
+            OpenApiRouter::new()
+                .routes(routes!(flow::flow_capture))
+                .layer(DefaultBodyLimit::max(
+                    verity_domain::capture::POA_MAX_BYTES + 1,
+                )),
+        )
         .split_for_parts();
     let document = Arc::new(document);
     router
@@ -117,6 +137,21 @@ pub fn router(state: AppState) -> Router {
             "/v3/session/{session_id}/webhook/{webhook_uuid}/",
             get(webhooks::get_session_webhook),
         )
+        // Seed 004 posts without the trailing slash; Didit's demo reads with it.
+        .route(
+            "/auth/v2/session",
+            axum::routing::post(data_transfer::create_transfer),
+        )
+        .route(
+            "/auth/v2/session/{session_id}/status",
+            get(data_transfer::transfer_status),
+        )
+        .route(
+            "/auth/v2/session/{session_id}/decision",
+            get(data_transfer::transfer_decision),
+        )
+        .merge(pages::data_transfer::routes())
+        .merge(pages::assets())
         .route(
             "/openapi.json",
             get(move || async move { Json(document.as_ref().clone()) }),

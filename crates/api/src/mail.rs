@@ -113,21 +113,49 @@ impl Mailer {
         code: &str,
         valid_for_seconds: i64,
     ) -> Result<(), ApiError> {
+        let body = format!(
+            "Your verification code is {code}\r\n\r\nIt expires in {}.\r\n\
+             If you did not ask for it, you can ignore this message.\r\n",
+            describe_duration(valid_for_seconds)
+        );
+        self.send(to, "Your verification code", body, "verification")
+            .await
+    }
+
+    /// The ownership code of a data-transfer session; `subject` and `body` come from the page's
+    /// translations, already filled in.
+    pub async fn send_transfer_code(
+        &self,
+        to: &Email,
+        subject: &str,
+        body: String,
+    ) -> Result<(), ApiError> {
+        self.send(to, subject, body, "data-transfer").await
+    }
+
+    /// Sends a plain-text message; `what` names the kind of message in the log, which never
+    /// shows the recipient or the body.
+    async fn send(
+        &self,
+        to: &Email,
+        subject: &str,
+        body: String,
+        what: &'static str,
+    ) -> Result<(), ApiError> {
         let recipient = to.as_str().parse().map_err(|_| {
-            tracing::warn!("verification e-mail not sent: the mail builder refused the recipient");
+            tracing::warn!(
+                what,
+                "e-mail not sent: the mail builder refused the recipient"
+            );
             ApiError::MailDelivery
         })?;
         let message = Message::builder()
             .from(self.from.clone())
             .to(Mailbox::new(None, recipient))
-            .subject("Your verification code")
+            .subject(subject)
             .header(ContentType::TEXT_PLAIN)
-            .body(format!(
-                "Your verification code is {code}\r\n\r\nIt expires in {}.\r\n\
-                 If you did not ask for it, you can ignore this message.\r\n",
-                describe_duration(valid_for_seconds)
-            ))
-            .context("building the verification e-mail")?;
+            .body(body)
+            .context("building an e-mail")?;
         self.transport.send(message).await.map_err(|error| {
             let kind = if error.is_timeout() {
                 "timeout"
@@ -141,7 +169,7 @@ impl Mailer {
                 "connection or protocol"
             };
             let status = error.status().map(|code| code.to_string());
-            tracing::warn!(kind, status, "verification e-mail not sent");
+            tracing::warn!(what, kind, status, "e-mail not sent");
             ApiError::MailDelivery
         })?;
         Ok(())
@@ -149,7 +177,7 @@ impl Mailer {
 }
 
 /// `10 minutes`, `1 minute`, `90 seconds`.
-fn describe_duration(seconds: i64) -> String {
+pub fn describe_duration(seconds: i64) -> String {
     let plural = |n: i64, unit: &str| format!("{n} {unit}{}", if n == 1 { "" } else { "s" });
     if seconds % 60 == 0 {
         plural(seconds / 60, "minute")

@@ -16,7 +16,7 @@ use utoipa::{Modify, OpenApi, ToSchema};
         license(name = "Apache-2.0")
     ),
     modifiers(&ApiKeyScheme),
-    tags((name = "sessions"), (name = "workflows"), (name = "auth"), (name = "accounts"), (name = "v1"), (name = "v2"), (name = "webhooks"), (name = "system"))
+    tags((name = "sessions"), (name = "workflows"), (name = "auth"), (name = "accounts"), (name = "v1"), (name = "v2"), (name = "webhooks"), (name = "data-transfer"), (name = "system"), (name = "sandbox"), (name = "flow"))
 )]
 pub struct ApiDoc;
 
@@ -124,6 +124,14 @@ pub struct V1UpdateStatusRequest {
     /// `Approved` or `Declined`.
     new_status: String,
     comment: Option<String>,
+}
+
+/// Body of `POST /auth/v2/session/` (seed 004).
+#[derive(ToSchema)]
+pub struct CreateTransferRequest {
+    /// Space-separated: names, email, phone, birthdate, nationality, address, document, pictures.
+    scope: String,
+    vendor_data: Option<String>,
 }
 
 #[derive(ToSchema)]

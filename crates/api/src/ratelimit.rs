@@ -55,7 +55,12 @@ impl Scope {
         } else {
             Scope::GenericWrite
         }];
-        if method == Method::POST && matches!(route, "/v3/session/" | "/v2/session/") {
+        if method == Method::POST
+            && matches!(
+                route,
+                "/v3/session/" | "/v2/session/" | "/auth/v2/session/" | "/auth/v2/session"
+            )
+        {
             scopes.push(Scope::SessionCreate);
         }
         let legacy = route.starts_with("/v1/session/") || route.starts_with("/v2/session/");

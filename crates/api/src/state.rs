@@ -35,6 +35,11 @@ pub struct Inner {
     pub mailer: Option<Mailer>,
     /// `register` and `resend-otp` calls per client IP, over an hour.
     pub registration_limiter: SlidingWindows<IpAddr>,
+    /// Data-transfer ownership codes per client IP and per e-mail digest, over an hour.
+    pub transfer_code_limiter: SlidingWindows<String>,
+    /// Hosted-flow budgets per session (requests, uploads) and unknown tokens per client IP.
+    pub flow_limiter: SlidingWindows<(uuid::Uuid, u8)>,
+    pub flow_ip_limiter: SlidingWindows<IpAddr>,
     key_cache: DashMap<String, (AuthenticatedKey, Instant)>,
     client_cache: DashMap<String, (Application, Instant)>,
 }
@@ -60,6 +65,9 @@ impl AppState {
             tokens,
             mailer,
             registration_limiter: SlidingWindows::new(3600),
+            transfer_code_limiter: SlidingWindows::new(3600),
+            flow_limiter: SlidingWindows::new(60),
+            flow_ip_limiter: SlidingWindows::new(60),
             client_cache: DashMap::new(),
             limiter: RateLimiter::new(config.rate_limits.clone()),
             config,

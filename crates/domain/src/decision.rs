@@ -70,7 +70,7 @@ pub fn v3_decision(
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::ids::*;
     use crate::session::{CallbackMethod, Environment, SessionNode};
@@ -93,7 +93,8 @@ mod tests {
         "questionnaire_responses",
     ];
 
-    fn session() -> Session {
+    /// A session fixture for the domain's tests.
+    pub(crate) fn session() -> Session {
         Session {
             id: SessionId::random(),
             application_id: ApplicationId::random(),

@@ -68,6 +68,10 @@ uuid_id!(
     /// organization's applications.
     UserId
 );
+uuid_id!(
+    /// A data-transfer session (`/auth/v2/session/`, seed 004).
+    TransferId
+);
 
 /// The hosted-flow secret of a session: 12 URL-safe characters (≈71 bits), as Didit issues.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]

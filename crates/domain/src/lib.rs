@@ -3,12 +3,17 @@
 //! rule is unit-testable and shared by the HTTP layer, storage and the engines' wiring.
 
 pub mod account;
+pub mod capture;
+pub mod checks;
+pub mod data_transfer;
 pub mod decision;
 pub mod error;
 pub mod fields;
 pub mod ids;
 pub mod legacy;
 pub mod review;
+pub mod rules;
+pub mod sandbox;
 pub mod session;
 pub mod status;
 pub mod timestamp;

@@ -6,13 +6,14 @@
 //! cooldown, spending a guess, verifying once) is a conditional write whose row count decides.
 
 use crate::apps::{insert_application, insert_organization};
+use crate::codes::EMAIL_CODES;
 use crate::credentials::digests_match;
 use crate::error::{corrupt, Result};
 use crate::{Application, IssuedCredentials, Organization, Store};
 use sqlx::Row;
 use verity_domain::account::{
     default_application_name, lockout_seconds, organization_name, AccountPolicy,
-    ApplicationMetadata, Email, MAX_CODE_ATTEMPTS,
+    ApplicationMetadata, Email,
 };
 use verity_domain::ids::{OrganizationId, UserId};
 use verity_domain::session::Environment;
@@ -183,42 +184,19 @@ impl Store {
         policy: &AccountPolicy,
         now: Timestamp,
     ) -> Result<Option<i64>> {
-        let cooldown_start = now.plus_seconds(-policy.resend_cooldown_seconds);
-        let written = sqlx::query(
-            "INSERT INTO email_codes (user_id, code_digest, sent_at, expires_at, failed_attempts) \
-             VALUES ($1, $2, $3, $4, 0) \
-             ON CONFLICT (user_id) DO UPDATE SET code_digest = excluded.code_digest, \
-             sent_at = excluded.sent_at, expires_at = excluded.expires_at, failed_attempts = 0 \
-             WHERE email_codes.sent_at <= $5",
-        )
-        .bind(user_id.to_string())
-        .bind(self.code_digest(user_id, code))
-        .bind(now.micros())
-        .bind(now.plus_seconds(policy.code_ttl_seconds).micros())
-        .bind(cooldown_start.micros())
-        .execute(&mut **tx)
-        .await?
-        .rows_affected();
-        if written == 1 {
-            return Ok(None);
-        }
-        let sent_at: i64 = sqlx::query_scalar("SELECT sent_at FROM email_codes WHERE user_id = $1")
-            .bind(user_id.to_string())
-            .fetch_one(&mut **tx)
-            .await?;
-        let wait_micros = sent_at - cooldown_start.micros();
-        Ok(Some((wait_micros + 999_999).div_euclid(1_000_000).max(1)))
+        let owner = user_id.to_string();
+        EMAIL_CODES
+            .issue(tx, &owner, &self.code_digest(user_id, code), policy, now)
+            .await
     }
 
     /// Withdraws a code whose e-mail could not be sent, so that the cooldown does not block a
     /// retry. A newer code (another request) is left alone.
     pub async fn discard_email_code(&self, user_id: UserId, code: &str) -> Result<()> {
-        sqlx::query("DELETE FROM email_codes WHERE user_id = $1 AND code_digest = $2")
-            .bind(user_id.to_string())
-            .bind(self.code_digest(user_id, code))
-            .execute(&self.db.write)
-            .await?;
-        Ok(())
+        let digest = self.code_digest(user_id, code);
+        EMAIL_CODES
+            .discard(&self.db.write, &user_id.to_string(), &digest)
+            .await
     }
 
     /// Checks a code and, when it is right, verifies the account and provisions its organization
@@ -247,17 +225,10 @@ impl Store {
         if row.try_get::<i64, _>("expires_at")? <= now.micros() {
             return Ok(EmailVerification::ExpiredCode);
         }
-        let guess_spent = sqlx::query(
-            "UPDATE email_codes SET failed_attempts = failed_attempts + 1 \
-             WHERE user_id = $1 AND code_digest = $2 AND failed_attempts < $3",
-        )
-        .bind(user_id.to_string())
-        .bind(&stored)
-        .bind(MAX_CODE_ATTEMPTS)
-        .execute(&mut *tx)
-        .await?
-        .rows_affected();
-        if guess_spent == 0 {
+        if !EMAIL_CODES
+            .spend_guess(&mut tx, &user_id.to_string(), &stored)
+            .await?
+        {
             return Ok(EmailVerification::InvalidCode);
         }
         if !digests_match(&stored, &self.code_digest(user_id, code)) {

@@ -14,10 +14,13 @@
 mod accounts;
 mod activity;
 mod apps;
+mod codes;
 pub mod credentials;
+mod data_transfer;
 mod db;
 mod error;
 pub mod media;
+mod processing;
 pub mod sealing;
 mod sessions;
 mod webhooks;
@@ -30,9 +33,11 @@ pub use apps::{
     Application, ApplicationProfile, ApplicationSummary, AuthenticatedKey, IssuedCredentials,
     Organization,
 };
+pub use data_transfer::{CodeCheck, SharedPicture, TransferAnswer, VerifiedIdentity};
 pub use db::{Db, Dialect};
 pub use error::{Error, Result};
 pub use media::MediaStore;
+pub use processing::{nodes_to_run, ClaimedJob, JobInfo, NodeWrite, StoredCapture, Submitted};
 pub use sealing::Sealer;
 pub use sessions::{DeletedSession, SessionFilters, SessionOrdering};
 pub use webhooks::{
@@ -59,6 +64,9 @@ pub struct Store {
     /// Poked after every commit that writes a session event, so this process's webhook
     /// dispatcher starts at once instead of at its next poll.
     pub outbox: std::sync::Arc<tokio::sync::Notify>,
+    /// Poked after every commit that enqueues or requeues a processing job, so this process's
+    /// workers claim it at once.
+    pub processing: std::sync::Arc<tokio::sync::Notify>,
 }
 
 impl Store {
@@ -68,6 +76,7 @@ impl Store {
             media,
             sealer,
             outbox: Default::default(),
+            processing: Default::default(),
         }
     }
 }

@@ -156,6 +156,21 @@ impl Store {
             )
             .into());
         }
+        if let Some(scenario) = input
+            .sandbox_scenario
+            .as_deref()
+            .and_then(verity_domain::sandbox::scenario)
+        {
+            let features: Vec<Feature> = workflow
+                .settings
+                .features
+                .iter()
+                .map(|f| f.feature)
+                .collect();
+            scenario
+                .check_workflow(&features)
+                .map_err(|message| FieldErrors::single("sandbox_scenario", message))?;
+        }
         let now = Timestamp::now();
         let id = SessionId::random();
         let portrait_key = match &input.portrait_image {
@@ -599,7 +614,13 @@ impl Store {
         self.media.delete_prefix(&format!("{app}/{id}")).await?;
         let mut tx = self.db.write.begin().await?;
         crate::webhooks::delete_session_deliveries(&mut tx, id).await?;
-        for table in ["media", "feature_results", "reviews", "session_events"] {
+        for table in [
+            "media",
+            "feature_results",
+            "reviews",
+            "session_events",
+            "processing_jobs",
+        ] {
             sqlx::query(&format!("DELETE FROM {table} WHERE session_id = $1"))
                 .bind(id.to_string())
                 .execute(&mut *tx)
@@ -674,7 +695,9 @@ impl Store {
     pub async fn expire_sessions(&self, now: Timestamp) -> Result<usize> {
         let rows = sqlx::query(
             "SELECT id, application_id, status FROM sessions \
-             WHERE status IN ('Not Started', 'In Progress') AND expires_at <= $1 LIMIT 500",
+             WHERE status IN ('Not Started', 'In Progress') AND expires_at <= $1 \
+             AND NOT EXISTS (SELECT 1 FROM processing_jobs j WHERE j.session_id = sessions.id AND j.state <> 'done') \
+             LIMIT 500",
         )
         .bind(now.micros())
         .fetch_all(&self.db.read)

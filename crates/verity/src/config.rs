@@ -45,6 +45,8 @@ pub struct Config {
     pub token_ttl_seconds: i64,
     pub rate_limits: RateLimits,
     pub webhooks: WebhookConfig,
+    /// The processing worker that runs submitted sessions' workflows.
+    pub processing: ProcessingConfig,
     /// The relay that sends e-mail verification codes; without it registration answers 503.
     pub smtp: Option<SmtpConfig>,
     /// Programmatic registration: code lifetime, resend cooldown, per-IP budget.
@@ -69,6 +71,7 @@ impl Default for Config {
             token_ttl_seconds: 86_400,
             rate_limits: RateLimits::default(),
             webhooks: WebhookConfig::default(),
+            processing: ProcessingConfig::default(),
             smtp: None,
             accounts: AccountPolicy::default(),
             log: "info".into(),
@@ -147,6 +150,34 @@ impl WebhookConfig {
             ..verity_webhooks::SsrfPolicy::strict()
         }
         .with_allow_list(&self.allow_private)
+    }
+}
+
+/// Session processing (`[processing]` in verity.toml, `VERITY_PROCESSING__*`).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default)]
+pub struct ProcessingConfig {
+    /// Run the worker in this process (any number of processes may; they share the queue).
+    pub run: bool,
+    /// Jobs processed at once per process.
+    pub concurrency: usize,
+    /// How often the queue is polled for other processes' submits and expired leases.
+    pub poll_interval_ms: u64,
+    /// A claimed job is taken over by another worker after this long without progress.
+    pub lease_seconds: u64,
+    /// Simulated engine latency per sandbox step, in milliseconds (0: none).
+    pub sandbox_delay_ms: u64,
+}
+
+impl Default for ProcessingConfig {
+    fn default() -> Self {
+        Self {
+            run: true,
+            concurrency: 4,
+            poll_interval_ms: 500,
+            lease_seconds: 30,
+            sandbox_delay_ms: 0,
+        }
     }
 }
 

@@ -10,6 +10,7 @@ use tokio::net::TcpListener;
 use verity_api::mail::Mailer;
 use verity_api::oauth::{TokenIssuer, SIGNING_KEY_NAME};
 use verity_api::{ApiConfig, AppState};
+use verity_pipeline::{Engines, Worker, WorkerConfig};
 use verity_store::{Application, Db, IssuedCredentials, MediaStore, Organization, Sealer, Store};
 use verity_webhooks::{DeliveryClient, DeliveryConfig, Dispatcher, DispatcherConfig};
 
@@ -113,6 +114,7 @@ impl Server {
             Duration::from_secs(self.config.expiry_sweep_seconds.max(1)),
             stop_rx.clone(),
         ));
+        let worker_public_url = public_url.clone();
         let webhooks = &self.config.webhooks;
         let dispatcher = webhooks.dispatch.then(|| {
             let timeout = Duration::from_secs(webhooks.timeout_seconds.max(1));
@@ -130,7 +132,26 @@ impl Server {
                         public_url,
                     },
                 )
-                .run(stop_rx),
+                .run(stop_rx.clone()),
+            )
+        });
+        let processing = &self.config.processing;
+        let worker = processing.run.then(|| {
+            tokio::spawn(
+                Worker::new(
+                    self.store.clone(),
+                    // The document and face engines are not in the workspace yet: live
+                    // sessions park at their first step that needs one.
+                    Engines::none(),
+                    WorkerConfig {
+                        concurrency: processing.concurrency.max(1),
+                        poll_interval: Duration::from_millis(processing.poll_interval_ms.max(10)),
+                        lease: Duration::from_secs(processing.lease_seconds.max(1)),
+                        public_url: worker_public_url,
+                        sandbox_delay: Duration::from_millis(processing.sandbox_delay_ms),
+                    },
+                )
+                .run(stop_rx.clone()),
             )
         });
         let app = verity_api::router(state).into_make_service_with_connect_info::<SocketAddr>();
@@ -139,6 +160,9 @@ impl Server {
             .await;
         let _ = stop_tx.send(true);
         let _ = sweep.await;
+        if let Some(worker) = worker {
+            let _ = worker.await;
+        }
         if let Some(dispatcher) = dispatcher {
             let _ = dispatcher.await;
         }

@@ -1,8 +1,12 @@
+pub mod data_transfer;
+pub mod flow;
 pub mod legacy;
+pub mod media;
 pub mod oauth;
 pub mod organizations;
 pub mod programmatic;
 pub mod reports;
+pub mod sandbox;
 pub mod sessions;
 pub mod system;
 pub mod webhooks;

@@ -2,109 +2,13 @@
 //! server (mailin-embedded) listening on 127.0.0.1: the codes are read from delivered messages.
 
 use crate::helpers::{spawn_app, spawn_app_with, TestApp};
-use mailin_embedded::{response, Handler, Response, Server, SslConfig};
+use crate::smtp::{smtp_config, start_smtp_server, Inbox};
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use verity::config::Config;
-use verity_api::mail::{SmtpConfig, SmtpTls};
 
 const PASSWORD: &str = "Str0ng!pass";
-
-/// A message the SMTP server accepted.
-#[derive(Debug, Clone)]
-struct Delivered {
-    recipients: Vec<String>,
-    data: String,
-}
-
-#[derive(Clone, Default)]
-struct Inbox(Arc<Mutex<Vec<Delivered>>>);
-
-impl Inbox {
-    fn messages_to(&self, address: &str) -> Vec<Delivered> {
-        self.0
-            .lock()
-            .unwrap()
-            .iter()
-            .filter(|m| m.recipients.iter().any(|r| r == address))
-            .cloned()
-            .collect()
-    }
-
-    /// The code of the latest message to `address`. The server answers only after the relay
-    /// accepted the message, so it is already here.
-    fn latest_code(&self, address: &str) -> String {
-        let messages = self.messages_to(address);
-        let message = messages.last().expect("a message to the address");
-        let start = message.data.find("verification code is ").expect("code") + 21;
-        message.data[start..start + 6].to_owned()
-    }
-}
-
-/// Records each message; mailin clones the handler per connection.
-#[derive(Clone)]
-struct Recorder {
-    inbox: Inbox,
-    recipients: Vec<String>,
-    data: Vec<u8>,
-}
-
-impl Handler for Recorder {
-    fn data_start(&mut self, _domain: &str, _from: &str, _8bit: bool, to: &[String]) -> Response {
-        self.recipients = to.to_vec();
-        self.data.clear();
-        response::OK
-    }
-
-    fn data(&mut self, buf: &[u8]) -> std::io::Result<()> {
-        self.data.extend_from_slice(buf);
-        Ok(())
-    }
-
-    fn data_end(&mut self) -> Response {
-        self.inbox.0.lock().unwrap().push(Delivered {
-            recipients: std::mem::take(&mut self.recipients),
-            data: String::from_utf8_lossy(&self.data).into_owned(),
-        });
-        response::OK
-    }
-}
-
-/// Starts an SMTP server on a free port of 127.0.0.1 (it lives as long as the test process).
-fn start_smtp_server() -> (u16, Inbox) {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let port = listener.local_addr().unwrap().port();
-    let inbox = Inbox::default();
-    let mut server = Server::new(Recorder {
-        inbox: inbox.clone(),
-        recipients: Vec::new(),
-        data: Vec::new(),
-    });
-    server
-        .with_name("mail.verity.test")
-        .with_ssl(SslConfig::None)
-        .unwrap()
-        .with_tcp_listener(listener);
-    std::thread::spawn(move || {
-        // Serves until the test process exits; an error would surface as undelivered mail.
-        let _ = server.serve();
-    });
-    (port, inbox)
-}
-
-fn smtp_config(port: u16) -> SmtpConfig {
-    SmtpConfig {
-        host: "127.0.0.1".into(),
-        port: Some(port),
-        tls: SmtpTls::None,
-        username: None,
-        password: None,
-        from: "Verity <no-reply@verity.test>".into(),
-        timeout_seconds: 5,
-    }
-}
 
 /// A server that mails through a local SMTP server. The per-IP budget is raised (every test
 /// client is 127.0.0.1) except where `customize` sets it.

@@ -189,6 +189,18 @@ async fn openapi_documents_every_route() {
             "/v3/session/{session_id}/webhook/{webhook_uuid}/resend/",
             "post",
         ),
+        ("/auth/v2/session/", "post"),
+        ("/auth/v2/session/{session_id}/status/", "get"),
+        ("/auth/v2/session/{session_id}/decision/", "get"),
+        ("/auth/v2/session/{session_id}/media/{name}/", "get"),
+        ("/v3/session/{session_id}/media/{name}/", "get"),
+        ("/v1/sandbox/scenarios/", "get"),
+        ("/v3/session/{session_id}/sandbox/arm/", "post"),
+        ("/flow/session/", "get"),
+        ("/flow/session/start/", "post"),
+        ("/flow/session/captures/{kind}/", "post"),
+        ("/flow/session/submit/", "post"),
+        ("/flow/session/status/", "get"),
     ];
     for (path, method) in expected {
         assert!(

@@ -292,3 +292,167 @@ impl TestApp {
         )
     }
 }
+
+/// A small, valid RGB PNG of `width`×`height` (stored deflate blocks, real CRCs), in a colour
+/// drawn from `seed`.
+pub fn sample_png(width: u32, height: u32, seed: u8) -> Vec<u8> {
+    fn crc32(bytes: &[u8]) -> u32 {
+        let mut crc = 0xFFFF_FFFFu32;
+        for &byte in bytes {
+            crc ^= u32::from(byte);
+            for _ in 0..8 {
+                crc = if crc & 1 == 1 {
+                    (crc >> 1) ^ 0xEDB8_8320
+                } else {
+                    crc >> 1
+                };
+            }
+        }
+        !crc
+    }
+    fn chunk(out: &mut Vec<u8>, kind: &[u8], data: &[u8]) {
+        out.extend_from_slice(&(data.len() as u32).to_be_bytes());
+        let mut body = kind.to_vec();
+        body.extend_from_slice(data);
+        out.extend_from_slice(&body);
+        out.extend_from_slice(&crc32(&body).to_be_bytes());
+    }
+    let mut raw = Vec::new();
+    for y in 0..height {
+        raw.push(0); // filter: none
+        for x in 0..width {
+            raw.extend_from_slice(&[seed, (x * 7) as u8, (y * 5) as u8]);
+        }
+    }
+    let mut zlib = vec![0x78, 0x01];
+    for (i, block) in raw.chunks(65_535).enumerate() {
+        let last = (i + 1) * 65_535 >= raw.len();
+        zlib.push(u8::from(last));
+        let len = block.len() as u16;
+        zlib.extend_from_slice(&len.to_le_bytes());
+        zlib.extend_from_slice(&(!len).to_le_bytes());
+        zlib.extend_from_slice(block);
+    }
+    let (mut a, mut b) = (1u32, 0u32);
+    for &byte in &raw {
+        a = (a + u32::from(byte)) % 65_521;
+        b = (b + a) % 65_521;
+    }
+    zlib.extend_from_slice(&((b << 16) | a).to_be_bytes());
+    let mut png = vec![0x89, b'P', b'N', b'G', 0x0D, 0x0A, 0x1A, 0x0A];
+    let mut ihdr = Vec::new();
+    ihdr.extend_from_slice(&width.to_be_bytes());
+    ihdr.extend_from_slice(&height.to_be_bytes());
+    ihdr.extend_from_slice(&[8, 2, 0, 0, 0]);
+    chunk(&mut png, b"IHDR", &ihdr);
+    chunk(&mut png, b"IDAT", &zlib);
+    chunk(&mut png, b"IEND", &[]);
+    png
+}
+
+/// A one-page PDF (a proof-of-address upload).
+pub fn sample_pdf() -> Vec<u8> {
+    b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n2 0 obj<</Type/Pages/Kids[3 0 R]/Count 1>>endobj\n3 0 obj<</Type/Page/Parent 2 0 R/MediaBox[0 0 595 842]>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n".to_vec()
+}
+
+impl TestApp {
+    /// A hosted-flow API call with `X-Session-Token`; `body` is sent raw.
+    pub async fn flow(
+        &self,
+        method: Method,
+        path: &str,
+        token: &str,
+        body: Option<Vec<u8>>,
+    ) -> (StatusCode, Value) {
+        let mut request = self
+            .client
+            .request(method, format!("{}{}", self.base, path))
+            .header("x-session-token", token);
+        if let Some(body) = body {
+            request = request
+                .header("content-type", "application/octet-stream")
+                .body(body);
+        }
+        let response = request.send().await.expect("request sent");
+        let status = response.status();
+        let text = response.text().await.unwrap();
+        (
+            status,
+            serde_json::from_str(&text).unwrap_or(Value::String(text)),
+        )
+    }
+
+    /// Drives a created session through the hosted flow: start, upload a generated capture for
+    /// every capture its steps take, submit. Returns the submit answer.
+    pub async fn run_flow(&self, token: &str) -> Value {
+        let (status, state) = self
+            .flow(Method::POST, "/flow/session/start/", token, None)
+            .await;
+        assert_eq!(status, StatusCode::OK, "{state}");
+        let mut kinds: Vec<String> = Vec::new();
+        for step in state["steps"].as_array().unwrap() {
+            for capture in step["captures"].as_array().unwrap() {
+                let kind = capture["kind"].as_str().unwrap().to_owned();
+                if !kinds.contains(&kind) {
+                    kinds.push(kind);
+                }
+            }
+        }
+        for (n, kind) in kinds.iter().enumerate() {
+            let body = if kind == "poa_document" {
+                sample_pdf()
+            } else {
+                sample_png(64, 48, n as u8 * 40)
+            };
+            let (status, stored) = self
+                .flow(
+                    Method::POST,
+                    &format!("/flow/session/captures/{kind}/"),
+                    token,
+                    Some(body),
+                )
+                .await;
+            assert_eq!(status, StatusCode::CREATED, "{kind}: {stored}");
+        }
+        let (status, submitted) = self
+            .flow(Method::POST, "/flow/session/submit/", token, None)
+            .await;
+        assert_eq!(status, StatusCode::ACCEPTED, "{submitted}");
+        submitted
+    }
+
+    /// Polls the flow status until the pipeline decided the session; returns the status.
+    pub async fn wait_decided(&self, token: &str) -> String {
+        for _ in 0..600 {
+            let (status, body) = self
+                .flow(Method::GET, "/flow/session/status/", token, None)
+                .await;
+            assert_eq!(status, StatusCode::OK, "{body}");
+            if body["decided"] == true {
+                return body["status"].as_str().unwrap().to_owned();
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        panic!("the session was not decided");
+    }
+
+    /// Creates a session with `body` (the sandbox application's default workflow unless
+    /// `workflow_id` is given), completes the hosted flow with generated captures, waits for
+    /// the pipeline's decision and returns the v3 decision.
+    pub async fn complete_sandbox_session(&self, key: &str, body: Value) -> Value {
+        let mut body = body;
+        let object = body.as_object_mut().expect("a JSON object body");
+        object
+            .entry("workflow_id")
+            .or_insert_with(|| serde_json::json!(self.sandbox.default_workflow_id));
+        let (status, created) = self.post("/v3/session/", key, body).await;
+        assert_eq!(status, StatusCode::CREATED, "{created}");
+        let token = created["session_token"].as_str().unwrap().to_owned();
+        self.run_flow(&token).await;
+        self.wait_decided(&token).await;
+        let id = created["session_id"].as_str().unwrap();
+        let (status, decision) = self.get(&format!("/v3/session/{id}/decision/"), key).await;
+        assert_eq!(status, StatusCode::OK, "{decision}");
+        decision
+    }
+}

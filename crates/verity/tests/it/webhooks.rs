@@ -734,7 +734,7 @@ async fn receiver_accepts_server_deliveries(
     }
 }
 
-struct ChildGuard(Child);
+pub(crate) struct ChildGuard(pub(crate) Child);
 
 impl Drop for ChildGuard {
     fn drop(&mut self) {
@@ -759,19 +759,31 @@ fn wait_for_port(port: u16) {
     }
 }
 
-const MASTER_KEY: &str = "5b1e0f3c9a7d24e68c0b1f2a3d4e5f60718293a4b5c6d7e8f90a1b2c3d4e5f61";
+pub(crate) const MASTER_KEY: &str =
+    "5b1e0f3c9a7d24e68c0b1f2a3d4e5f60718293a4b5c6d7e8f90a1b2c3d4e5f61";
 
 /// A `verity serve` process of the binary under test.
-struct ServerProcess {
-    child: ChildGuard,
-    base: String,
+pub(crate) struct ServerProcess {
+    pub(crate) child: ChildGuard,
+    pub(crate) base: String,
     /// What the first start printed (empty on a later start).
-    stdout_lines: Vec<String>,
+    pub(crate) stdout_lines: Vec<String>,
 }
 
-fn start_server(data_dir: &std::path::Path, database_url: &str) -> ServerProcess {
+pub(crate) fn start_server(data_dir: &std::path::Path, database_url: &str) -> ServerProcess {
+    start_server_with(data_dir, database_url, &[])
+}
+
+/// `verity serve` with extra environment variables.
+pub(crate) fn start_server_with(
+    data_dir: &std::path::Path,
+    database_url: &str,
+    env: &[(&str, &str)],
+) -> ServerProcess {
     let port = free_port();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_verity"))
+    let mut command = Command::new(env!("CARGO_BIN_EXE_verity"));
+    command.envs(env.iter().copied());
+    let mut child = command
         .args(["serve", "--data-dir"])
         .arg(data_dir)
         .env("VERITY_LISTEN", format!("127.0.0.1:{port}"))
