@@ -65,12 +65,13 @@ def squash(text):
     return re.sub(r"\s+", "", text)
 
 
-def run_node(source, env):
-    with tempfile.NamedTemporaryFile("w", suffix=".mjs", delete=False) as handle:
+def run_node(source, env, suffix=".mjs", cwd=None):
+    with tempfile.NamedTemporaryFile("w", suffix=suffix, delete=False) as handle:
         handle.write(source)
         path = handle.name
     try:
-        out = subprocess.run(["node", path], capture_output=True, text=True, timeout=60, env={**os.environ, **env})
+        out = subprocess.run(["node", path], capture_output=True, text=True, timeout=60,
+                             env={**os.environ, **env}, cwd=cwd)
     finally:
         os.unlink(path)
     if out.returncode != 0:
@@ -82,7 +83,8 @@ def main():
     if SEEDS.is_dir():
         seed_text = {p.name[:3]: squash(p.read_text()) for p in SEEDS.glob("*.txt")}
         for name, seed in [("seed000_get_client_token.py", "000"), ("seed000_fetchClientToken.js", "000"),
-                           ("seed001_session_api.ts", "001"), ("seed004_createSession.ts", "004")]:
+                           ("seed001_session_api.ts", "001"), ("seed001_generateSessionPDF_node.js", "001"),
+                           ("seed004_createSession.ts", "004")]:
             # A file may hold several snippets of one seed, separated by blank lines.
             parts = snippet(name).split("\n\n")
             check(f"{name} is verbatim from seed {seed}",
@@ -112,12 +114,12 @@ def main():
         seed001_env = {"NEXT_PUBLIC_API_URL": base, "NEXT_PUBLIC_DIDIT_CLIENT_ID": creds["client_id"],
                        "CLIENT_SECRET": creds["client_secret"], "BASE_URL": base}
 
-        def seed001(call):
+        def seed001(call, extra="", suffix=".mjs", cwd=None):
             code = re.sub(r"(\w+): string,", r"\1,", snippet("seed001_session_api.ts"))
             source = ("const BASE_URL = process.env.BASE_URL;\n" + code +
-                      "\nconst getClientToken = fetchClientToken;\n" +
-                      f"({call}).then((d) => console.log(JSON.stringify(d)));\n")
-            return run_node(source, seed001_env)
+                      "\nconst getClientToken = fetchClientToken;\n" + extra +
+                      f"\n({call}).then((d) => console.log(JSON.stringify(d)));\n")
+            return run_node(source, seed001_env, suffix, cwd)
 
         state = {}
 
@@ -143,6 +145,16 @@ def main():
             decision = seed001(f"getSessionDecision('{state['id']}')")
             _assert(decision["status"] == "Declined" and decision["reviews"][0]["comment"] == "Duplicated user", decision)
 
+        def js_pdf():
+            # The server-side (Node.js) example writes session_{id}.pdf into the working directory;
+            # it uses require, so it runs as CommonJS.
+            out_dir = tempfile.mkdtemp(prefix="verity-seed-pdf-")
+            name = seed001(f"generateSessionPDF('{state['id']}')", snippet("seed001_generateSessionPDF_node.js"),
+                           suffix=".cjs", cwd=out_dir)
+            _assert(name == f"session_{state['id']}.pdf", name)
+            pdf = pathlib.Path(out_dir, name).read_bytes()
+            _assert(pdf.startswith(b"%PDF-") and len(pdf) > 1000, pdf[:20])
+
         def seed004():
             # Seed 004's snippet as written (TypeScript parameter annotations stripped); its
             # getClientToken is seed 000's fetchClientToken, with the base URL changed.
@@ -167,7 +179,7 @@ def main():
         check("seed 001 JavaScript createSession", js_create)
         check("seed 001 JavaScript getSessionDecision", js_decision)
         check("seed 001 JavaScript updateSessionStatus", js_update)
-        print("SKIPPED: seed 001 generateSessionPDF (PDF report not implemented yet)")
+        check("seed 001 JavaScript generateSessionPDF (server-side Node.js example)", js_pdf)
         check("seed 004 JavaScript createSession", seed004)
     finally:
         proc.terminate()
