@@ -27,8 +27,8 @@ use axum::routing::get;
 use axum::{Extension, Json, Router};
 use error::ApiError;
 use routes::{
-    flow, legacy, media, oauth as oauth_routes, organizations, programmatic, reports, sandbox,
-    sessions, system, webhooks, workflows,
+    corrections, flow, legacy, media, oauth as oauth_routes, organizations, programmatic, reports,
+    sandbox, sessions, system, webhooks, workflows,
 };
 use std::sync::Arc;
 use tower_http::catch_panic::CatchPanicLayer;
@@ -100,6 +100,8 @@ pub fn router(state: AppState) -> Router {
         .routes(routes!(reports::generate_pdf))
         .routes(routes!(reports::v1_generate_pdf))
         .routes(routes!(media::session_media))
+        .routes(routes!(corrections::update_data))
+        .routes(routes!(corrections::update_feature_status))
         .routes(routes!(sandbox::scenarios))
         .routes(routes!(sandbox::arm))
         .routes(routes!(flow::flow_state))

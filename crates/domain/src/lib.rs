@@ -5,6 +5,7 @@
 pub mod account;
 pub mod capture;
 pub mod checks;
+pub mod corrections;
 pub mod decision;
 pub mod error;
 pub mod fields;

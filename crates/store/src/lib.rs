@@ -14,6 +14,7 @@
 mod accounts;
 mod activity;
 mod apps;
+mod corrections;
 pub mod credentials;
 mod db;
 mod error;
@@ -31,6 +32,7 @@ pub use apps::{
     Application, ApplicationProfile, ApplicationSummary, AuthenticatedKey, IssuedCredentials,
     Organization,
 };
+pub use corrections::FeatureStatusChange;
 pub use db::{Db, Dialect};
 pub use error::{Error, Result};
 pub use media::MediaStore;

@@ -52,7 +52,11 @@ impl Client {
             request = request.body(body);
         }
         let response = request.send().await.unwrap();
-        assert!(response.status().is_success(), "{path}: {}", response.status());
+        assert!(
+            response.status().is_success(),
+            "{path}: {}",
+            response.status()
+        );
         response.json().await.unwrap()
     }
 
@@ -70,10 +74,12 @@ impl Client {
             .await
             .unwrap();
         let token = created["session_token"].as_str().unwrap().to_owned();
-        self.flow(Method::POST, "/flow/session/start/", &token, None).await;
+        self.flow(Method::POST, "/flow/session/start/", &token, None)
+            .await;
         for kind in ["document_front", "selfie"] {
             let path = format!("/flow/session/captures/{kind}/");
-            self.flow(Method::POST, &path, &token, Some(capture.to_vec())).await;
+            self.flow(Method::POST, &path, &token, Some(capture.to_vec()))
+                .await;
         }
         (created["session_id"].as_str().unwrap().to_owned(), token)
     }
@@ -116,7 +122,11 @@ async fn main() {
     let base = format!("http://{}", listener.local_addr().unwrap());
     let server = Server::open(config).await.expect("server opens");
     let store = server.store.clone();
-    let (_, creds) = &server.first_start.as_ref().expect("fresh database").applications[1];
+    let (_, creds) = &server
+        .first_start
+        .as_ref()
+        .expect("fresh database")
+        .applications[1];
     let (key, workflow) = (creds.api_key.clone(), creds.default_workflow_id.to_string());
     let (stop, rx) = tokio::sync::oneshot::channel::<()>();
     let handle = tokio::spawn(server.run(listener, async move {
@@ -127,36 +137,57 @@ async fn main() {
         base,
     };
     let capture = png(640, 480);
-    println!("database: {}", if database_url.starts_with("postgres") { "PostgreSQL" } else { "SQLite" });
+    println!(
+        "database: {}",
+        if database_url.starts_with("postgres") {
+            "PostgreSQL"
+        } else {
+            "SQLite"
+        }
+    );
 
     let mut server_ms = Vec::new();
     let mut client_ms = Vec::new();
     for _ in 0..sessions {
         let (id, token) = client.prepare(&key, &workflow, &capture).await;
         let started = Instant::now();
-        client.flow(Method::POST, "/flow/session/submit/", &token, None).await;
+        client
+            .flow(Method::POST, "/flow/session/submit/", &token, None)
+            .await;
         loop {
-            let status = client.flow(Method::GET, "/flow/session/status/", &token, None).await;
+            let status = client
+                .flow(Method::GET, "/flow/session/status/", &token, None)
+                .await;
             if status["decided"] == true {
                 break;
             }
             tokio::time::sleep(Duration::from_millis(2)).await;
         }
         client_ms.push(started.elapsed().as_secs_f64() * 1000.0);
-        let job = store.latest_job(SessionId::parse(&id).unwrap()).await.unwrap().unwrap();
+        let job = store
+            .latest_job(SessionId::parse(&id).unwrap())
+            .await
+            .unwrap()
+            .unwrap();
         server_ms.push(job.processing_ms.unwrap());
     }
-    summary("sequential, server (submit commit -> decision commit)", server_ms);
-    summary("sequential, client (submit sent -> decision seen)", client_ms);
+    summary(
+        "sequential, server (submit commit -> decision commit)",
+        server_ms,
+    );
+    summary(
+        "sequential, client (submit sent -> decision seen)",
+        client_ms,
+    );
 
     let mut prepared = Vec::new();
     for _ in 0..sessions {
         prepared.push(client.prepare(&key, &workflow, &capture).await);
     }
     let started = Instant::now();
-    let submits = prepared.iter().map(|(_, token)| {
-        client.flow(Method::POST, "/flow/session/submit/", token, None)
-    });
+    let submits = prepared
+        .iter()
+        .map(|(_, token)| client.flow(Method::POST, "/flow/session/submit/", token, None));
     futures::future::join_all(submits).await;
     let mut burst_ms = Vec::new();
     for (id, _) in &prepared {

@@ -1,3 +1,4 @@
+pub mod corrections;
 pub mod flow;
 pub mod legacy;
 pub mod media;

@@ -5,6 +5,7 @@
 mod accounts;
 mod auth;
 mod cli;
+mod corrections;
 mod errors;
 mod flow;
 mod helpers;
