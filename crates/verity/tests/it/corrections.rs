@@ -52,13 +52,7 @@ async fn update_data_edits_the_document_and_emits_data_updated() {
 async fn a_node_status_override_re_derives_the_session_status() {
     let app = spawn_app().await;
     let key = &app.sandbox.api_key;
-    let decision = app
-        .complete_sandbox_session(
-            key,
-            json!({"sandbox_scenario": "review_face_match_borderline"}),
-        )
-        .await;
-    assert_eq!(decision["status"], "In Review");
+    let decision = app.sandbox_session_in_review().await;
     let id = decision["session_id"].as_str().unwrap();
     let path = format!("/v3/session/{id}/features/feature_face_match/update-status/");
     let (status, body) = app

@@ -477,6 +477,17 @@ impl TestApp {
         panic!("the session was not decided");
     }
 
+    /// A sandbox session the pipeline put In Review (face-match similarity between the
+    /// thresholds); returns its decision.
+    pub async fn sandbox_session_in_review(&self) -> Value {
+        let body = serde_json::json!({"sandbox_scenario": "review_face_match_borderline"});
+        let decision = self
+            .complete_sandbox_session(&self.sandbox.api_key, body)
+            .await;
+        assert_eq!(decision["status"], "In Review", "{decision}");
+        decision
+    }
+
     /// Creates a session with `body` (the sandbox application's default workflow unless
     /// `workflow_id` is given), completes the hosted flow with generated captures, waits for
     /// the pipeline's decision and returns the v3 decision.
