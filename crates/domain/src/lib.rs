@@ -5,6 +5,7 @@
 pub mod account;
 pub mod capture;
 pub mod checks;
+pub mod corrections;
 pub mod data_transfer;
 pub mod decision;
 pub mod error;

@@ -15,6 +15,10 @@ pub const API_CLIENT: &str = "API Client";
 pub enum ActivityType {
     StatusChange,
     Note,
+    /// A correction of extracted data (`update-data`, spec §3.10).
+    DataUpdate,
+    /// A node status override (`features/{node_id}/update-status`, spec §3.10).
+    FeatureStatusChange,
 }
 
 impl ActivityType {
@@ -22,6 +26,8 @@ impl ActivityType {
         match self {
             ActivityType::StatusChange => "STATUS_CHANGE",
             ActivityType::Note => "NOTE",
+            ActivityType::DataUpdate => "DATA_UPDATE",
+            ActivityType::FeatureStatusChange => "FEATURE_STATUS_CHANGE",
         }
     }
 
@@ -29,6 +35,8 @@ impl ActivityType {
         match text {
             "STATUS_CHANGE" => Some(ActivityType::StatusChange),
             "NOTE" => Some(ActivityType::Note),
+            "DATA_UPDATE" => Some(ActivityType::DataUpdate),
+            "FEATURE_STATUS_CHANGE" => Some(ActivityType::FeatureStatusChange),
             _ => None,
         }
     }

@@ -6,8 +6,9 @@
 //!
 //! The identity is derived from the session: `expected_details` when given (so an approved
 //! sandbox session matches what the caller expects), otherwise one of a few sample people
-//! chosen by the session id; the document number is unique per session, so sandbox sessions do
-//! not flag each other as duplicated users.
+//! chosen by the session id. The document number is `expected_details.identification_number`
+//! when given, else unique per session: sandbox sessions flag each other as duplicated users
+//! only when the caller gives them the same number.
 
 use crate::runner::{NodeInput, NodeOutput, NodeRunner};
 use async_trait::async_trait;
@@ -136,7 +137,7 @@ fn identity(input: &NodeInput<'_>, scenario: &Scenario) -> Identity {
             .unwrap_or_else(|| format!("{}, {} {}", person.4, person.6, person.5)),
         city: person.5.to_owned(),
         postal_code: person.6.to_owned(),
-        document_number: number,
+        document_number: wanted("identification_number").unwrap_or(number),
         email: contact("email"),
         phone: contact("phone"),
     }

@@ -573,6 +573,8 @@ fn reviews_section(layout: &mut Layout, report: &SessionReport) {
                     Some(status) => Cell::new(format!("Note (status given: {status})")),
                     None => Cell::new("Note"),
                 },
+                ActivityType::DataUpdate => Cell::new("Data corrected"),
+                ActivityType::FeatureStatusChange => Cell::new("Check status changed"),
             };
             vec![
                 Cell::new(format::table_time(review.created_at)),

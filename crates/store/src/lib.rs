@@ -15,6 +15,7 @@ mod accounts;
 mod activity;
 mod apps;
 mod codes;
+mod corrections;
 pub mod credentials;
 mod data_transfer;
 mod db;
@@ -33,6 +34,7 @@ pub use apps::{
     Application, ApplicationProfile, ApplicationSummary, AuthenticatedKey, IssuedCredentials,
     Organization,
 };
+pub use corrections::FeatureStatusChange;
 pub use data_transfer::{CodeCheck, SharedPicture, TransferAnswer, VerifiedIdentity};
 pub use db::{Db, Dialect};
 pub use error::{Error, Result};

@@ -65,11 +65,16 @@ impl FromRequestParts<AppState> for FlowSession {
             budgets.push(((session.id.0, 1u8), SESSION_UPLOADS_PER_MINUTE));
         }
         state.flow_limiter.check(&budgets)?;
-        let past_expiry = session.expires_at.micros() <= Timestamp::now().micros()
+        let mut past_expiry = session.expires_at.micros() <= Timestamp::now().micros()
             && matches!(
                 session.status,
                 SessionStatus::NotStarted | SessionStatus::InProgress
             );
+        if past_expiry {
+            // A person who submitted in time keeps following the processing.
+            let submitted = state.store.latest_job(session.id).await?;
+            past_expiry = submitted.is_none_or(|job| job.state == "done");
+        }
         if session.status == SessionStatus::Expired || past_expiry {
             return Err(coded(
                 StatusCode::GONE,

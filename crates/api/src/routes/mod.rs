@@ -1,3 +1,4 @@
+pub mod corrections;
 pub mod data_transfer;
 pub mod flow;
 pub mod legacy;

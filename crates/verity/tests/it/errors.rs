@@ -194,6 +194,11 @@ async fn openapi_documents_every_route() {
         ("/auth/v2/session/{session_id}/decision/", "get"),
         ("/auth/v2/session/{session_id}/media/{name}/", "get"),
         ("/v3/session/{session_id}/media/{name}/", "get"),
+        ("/v3/session/{session_id}/update-data/", "patch"),
+        (
+            "/v3/session/{session_id}/features/{node_id}/update-status/",
+            "patch",
+        ),
         ("/v1/sandbox/scenarios/", "get"),
         ("/v3/session/{session_id}/sandbox/arm/", "post"),
         ("/flow/session/", "get"),

@@ -1,7 +1,7 @@
 //! The hosted flow's JSON API: session-token authentication, start, uploads and their
 //! refusals, submit, status, and the media the decision links to.
 
-use crate::helpers::{sample_png, spawn_app};
+use crate::helpers::{field_list, sample_png, spawn_app};
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 
@@ -39,12 +39,7 @@ async fn tokens_authenticate_and_expired_links_are_gone() {
     assert_eq!(state["callback_method"], "initiator");
     assert!(state["organization"]["name"].is_string());
     assert!(state["application"]["name"].is_string());
-    let steps: Vec<&str> = state["steps"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|s| s["feature"].as_str().unwrap())
-        .collect();
+    let steps = field_list(&state["steps"], "feature");
     assert_eq!(steps, ["OCR", "LIVENESS", "FACE_MATCH"]);
     assert_eq!(
         state["steps"][0]["captures"][0],
@@ -74,15 +69,7 @@ async fn start_is_idempotent_and_writes_one_event() {
         assert_eq!(state["status"], "In Progress");
     }
     let id = created["session_id"].as_str().unwrap();
-    let (_, events) = app
-        .get(&format!("/v3/session/{id}/events/"), &app.live.api_key)
-        .await;
-    let statuses: Vec<&str> = events["results"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| e["status"].as_str().unwrap())
-        .collect();
+    let statuses = app.event_statuses(id, &app.live.api_key).await;
     assert_eq!(statuses, ["Not Started", "In Progress"]);
 }
 
@@ -268,14 +255,6 @@ async fn submit_is_idempotent_and_status_follows_the_decision() {
         polled["callback_url"],
         format!("https://example.org/back?x=1&verificationSessionId={id}&status=Approved")
     );
-    let (_, events) = app
-        .get(&format!("/v3/session/{id}/events/"), &app.sandbox.api_key)
-        .await;
-    let statuses: Vec<&str> = events["results"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| e["status"].as_str().unwrap())
-        .collect();
+    let statuses = app.event_statuses(id, &app.sandbox.api_key).await;
     assert_eq!(statuses, ["Not Started", "In Progress", "Approved"]);
 }

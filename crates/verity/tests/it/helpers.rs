@@ -237,6 +237,38 @@ impl TestApp {
     }
 }
 
+/// The `key` field of every item of the array `value` (statuses of an event list, node ids of
+/// flow steps, capture kinds…).
+pub fn field_list(value: &Value, key: &str) -> Vec<String> {
+    value
+        .as_array()
+        .unwrap_or_else(|| panic!("not an array: {value}"))
+        .iter()
+        .map(|item| {
+            item[key]
+                .as_str()
+                .unwrap_or_else(|| panic!("no {key} in {item}"))
+                .to_owned()
+        })
+        .collect()
+}
+
+/// A fresh PostgreSQL database for tests that run server processes of their own: the admin
+/// pool, the database name and its URL. Panics without PostgreSQL.
+pub async fn create_postgres_database() -> (sqlx::AnyPool, String, String) {
+    sqlx::any::install_default_drivers();
+    let Ok(admin) = sqlx::AnyPool::connect(PG_ADMIN_URL).await else {
+        panic!("PostgreSQL on 127.0.0.1:5432 is required for this test");
+    };
+    let name = format!("verity_test_{}", uuid::Uuid::new_v4().simple());
+    sqlx::query(&format!("CREATE DATABASE {name}"))
+        .execute(&admin)
+        .await
+        .unwrap();
+    let url = format!("postgres://postgres@127.0.0.1:5432/{name}");
+    (admin, name, url)
+}
+
 /// Polls until `check` holds or the deadline passes.
 pub async fn eventually<F, Fut>(what: &str, mut check: F)
 where
@@ -421,6 +453,15 @@ impl TestApp {
         submitted
     }
 
+    /// The statuses of a session's timeline, oldest first.
+    pub async fn event_statuses(&self, session_id: &str, key: &str) -> Vec<String> {
+        let (status, events) = self
+            .get(&format!("/v3/session/{session_id}/events/"), key)
+            .await;
+        assert_eq!(status, StatusCode::OK, "{events}");
+        field_list(&events["results"], "status")
+    }
+
     /// Polls the flow status until the pipeline decided the session; returns the status.
     pub async fn wait_decided(&self, token: &str) -> String {
         for _ in 0..600 {
@@ -434,6 +475,17 @@ impl TestApp {
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
         panic!("the session was not decided");
+    }
+
+    /// A sandbox session the pipeline put In Review (face-match similarity between the
+    /// thresholds); returns its decision.
+    pub async fn sandbox_session_in_review(&self) -> Value {
+        let body = serde_json::json!({"sandbox_scenario": "review_face_match_borderline"});
+        let decision = self
+            .complete_sandbox_session(&self.sandbox.api_key, body)
+            .await;
+        assert_eq!(decision["status"], "In Review", "{decision}");
+        decision
     }
 
     /// Creates a session with `body` (the sandbox application's default workflow unless

@@ -5,6 +5,7 @@
 mod accounts;
 mod auth;
 mod cli;
+mod corrections;
 mod data_transfer;
 mod errors;
 mod flow;

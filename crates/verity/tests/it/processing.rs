@@ -2,7 +2,7 @@
 //! server killed mid-processing decides every session exactly once after restart, two
 //! processes share one PostgreSQL queue, and resubmission reruns only the named nodes.
 
-use crate::helpers::{eventually, sample_png, spawn_app, PG_ADMIN_URL};
+use crate::helpers::{create_postgres_database, eventually, field_list, sample_png, spawn_app};
 use crate::webhooks::{start_server_with, ServerProcess};
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
@@ -49,19 +49,21 @@ async fn a_live_session_waits_for_its_engine_and_is_never_faked() {
         .await
         .unwrap();
     assert_eq!(before, 0);
+    let (status, _) = app
+        .flow(Method::GET, "/flow/session/status/", token, None)
+        .await;
+    assert_eq!(
+        status,
+        StatusCode::OK,
+        "a submitted session keeps its status page"
+    );
 }
 
 #[tokio::test]
 async fn resubmission_reruns_only_the_named_nodes() {
     let app = spawn_app().await;
     let key = &app.sandbox.api_key;
-    let decision = app
-        .complete_sandbox_session(
-            key,
-            json!({"sandbox_scenario": "review_face_match_borderline"}),
-        )
-        .await;
-    assert_eq!(decision["status"], "In Review");
+    let decision = app.sandbox_session_in_review().await;
     let id = decision["session_id"].as_str().unwrap().to_owned();
     let ocr_before = decision["id_verifications"][0].clone();
     let (status, body) = app
@@ -79,23 +81,13 @@ async fn resubmission_reruns_only_the_named_nodes() {
         .flow(Method::POST, "/flow/session/start/", token, None)
         .await;
     assert_eq!(state["status"], "In Progress");
-    let steps: Vec<&str> = state["steps"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|s| s["node_id"].as_str().unwrap())
-        .collect();
+    let steps = field_list(&state["steps"], "node_id");
     assert_eq!(
         steps,
         ["feature_face_match"],
         "only the resubmitted node re-opens"
     );
-    let mut kinds: Vec<&str> = state["captures"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|c| c["kind"].as_str().unwrap())
-        .collect();
+    let mut kinds = field_list(&state["captures"], "kind");
     kinds.sort();
     assert_eq!(
         kinds,
@@ -130,13 +122,7 @@ async fn resubmission_reruns_only_the_named_nodes() {
         decision["id_verifications"][0], ocr_before,
         "the kept node's result is untouched"
     );
-    let (_, events) = app.get(&format!("/v3/session/{id}/events/"), key).await;
-    let statuses: Vec<&str> = events["results"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| e["status"].as_str().unwrap())
-        .collect();
+    let statuses = app.event_statuses(&id, key).await;
     assert_eq!(
         statuses,
         [
@@ -345,16 +331,7 @@ async fn sigkill_mid_processing_decides_every_session_exactly_once() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_processes_on_one_postgres_share_the_queue() {
-    sqlx::any::install_default_drivers();
-    let Ok(admin) = sqlx::AnyPool::connect(PG_ADMIN_URL).await else {
-        panic!("PostgreSQL on 127.0.0.1:5432 is required for this test");
-    };
-    let name = format!("verity_test_{}", uuid::Uuid::new_v4().simple());
-    sqlx::query(&format!("CREATE DATABASE {name}"))
-        .execute(&admin)
-        .await
-        .unwrap();
-    let database_url = format!("postgres://postgres@127.0.0.1:5432/{name}");
+    let (admin, name, database_url) = create_postgres_database().await;
     let env = [
         ("VERITY_PROCESSING__SANDBOX_DELAY_MS", "20"),
         ("VERITY_PROCESSING__POLL_INTERVAL_MS", "50"),

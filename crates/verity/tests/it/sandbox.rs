@@ -461,3 +461,56 @@ async fn legacy_views_show_the_pipeline_results() {
         .collect();
     assert!(risks.contains(&"POSSIBLE_MATCH_FOUND"), "{risks:?}");
 }
+
+#[tokio::test]
+async fn the_same_document_twice_is_a_possible_duplicated_user() {
+    let app = spawn_app().await;
+    let key = &app.sandbox.api_key;
+    let (status, body) = app
+        .post(
+            "/v3/workflows/",
+            key,
+            json!({"workflow_label": "No duplicates", "features": [
+                {"feature": "OCR", "config": {"duplicated_user_action": "decline"}}
+            ]}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    let workflow = body["workflow_id"].as_str().unwrap().to_owned();
+    let expected = json!({"identification_number": "DUP123456", "id_country": "ESP", "first_name": "Ana", "last_name": "Ruiz"});
+    let first = app
+        .complete_sandbox_session(
+            key,
+            json!({"workflow_id": workflow, "expected_details": expected}),
+        )
+        .await;
+    assert_eq!(first["status"], "Approved", "{first}");
+    assert_eq!(first["id_verifications"][0]["document_number"], "DUP123456");
+    let second = app
+        .complete_sandbox_session(
+            key,
+            json!({"workflow_id": workflow, "expected_details": expected}),
+        )
+        .await;
+    assert_eq!(second["status"], "Declined", "{second}");
+    let warning = &second["id_verifications"][0]["warnings"][0];
+    assert_eq!(warning["risk"], "POSSIBLE_DUPLICATED_USER");
+    assert_eq!(warning["log_type"], "error");
+    assert_eq!(
+        warning["additional_data"]["duplicated_session_id"],
+        first["session_id"]
+    );
+    // On the default workflow (duplicated_user_action: no_action) it is information only.
+    let third = app
+        .complete_sandbox_session(key, json!({"expected_details": expected}))
+        .await;
+    let fourth = app
+        .complete_sandbox_session(key, json!({"expected_details": expected}))
+        .await;
+    assert_eq!(third["status"], "Approved");
+    assert_eq!(fourth["status"], "Approved", "{fourth}");
+    assert_eq!(
+        fourth["id_verifications"][0]["warnings"][0]["log_type"],
+        "information"
+    );
+}

@@ -3,7 +3,7 @@
 //! reliability (receiver outage, SIGKILL mid-dispatch, two processes on one PostgreSQL, a slow
 //! receiver next to a fast one).
 
-use crate::helpers::{eventually, spawn_app_with, TestApp, PG_ADMIN_URL};
+use crate::helpers::{create_postgres_database, eventually, spawn_app_with, TestApp};
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode as AxumStatus};
 use axum::routing::post;
@@ -909,16 +909,7 @@ async fn sigkill_mid_dispatch_loses_no_event() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_processes_on_one_postgres_deliver_each_event_once() {
-    sqlx::any::install_default_drivers();
-    let Ok(admin) = sqlx::AnyPool::connect(PG_ADMIN_URL).await else {
-        panic!("PostgreSQL on 127.0.0.1:5432 is required for this test");
-    };
-    let name = format!("verity_test_{}", uuid::Uuid::new_v4().simple());
-    sqlx::query(&format!("CREATE DATABASE {name}"))
-        .execute(&admin)
-        .await
-        .unwrap();
-    let database_url = format!("postgres://postgres@127.0.0.1:5432/{name}");
+    let (admin, name, database_url) = create_postgres_database().await;
     let receiver = Receiver::start(&[], None, Duration::from_millis(5)).await;
     let dir_a = tempfile::tempdir().unwrap();
     let dir_b = tempfile::tempdir().unwrap();
