@@ -57,6 +57,17 @@ pub(crate) fn placeholders(first: usize, count: usize) -> String {
         .join(", ")
 }
 
+/// `items` padded to the next power of two by repeating the last one, for `IN (…)` lists: a few
+/// statement shapes then cover every batch size, so batches of varying size reuse cached prepared
+/// statements instead of evicting them (repeats do not change an `IN` list's meaning).
+pub(crate) fn padded_in_list<T: Clone>(items: &[T]) -> Vec<T> {
+    let mut padded = items.to_vec();
+    if let Some(last) = items.last() {
+        padded.resize(items.len().next_power_of_two(), last.clone());
+    }
+    padded
+}
+
 /// Storage handle shared by the HTTP layer and background tasks.
 #[derive(Clone)]
 pub struct Store {

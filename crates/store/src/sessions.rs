@@ -16,7 +16,7 @@ use verity_domain::workflow::Feature;
 use verity_domain::Timestamp;
 
 /// Ids per `IN (…)` list, well under both engines' parameter limits.
-pub(crate) const IN_LIST_CHUNK: usize = 500;
+pub(crate) const IN_LIST_CHUNK: usize = 512;
 
 const COLUMNS: &str = "id, application_id, session_number, session_token, workflow_id, \
     workflow_version_id, workflow_version, status, environment, vendor_data, callback, \
@@ -350,12 +350,13 @@ impl Store {
     pub(crate) async fn sessions_by_ids(&self, ids: &[SessionId]) -> Result<Vec<Session>> {
         let mut sessions = Vec::with_capacity(ids.len());
         for chunk in ids.chunks(IN_LIST_CHUNK) {
+            let chunk = crate::padded_in_list(chunk);
             let sql = format!(
                 "SELECT {COLUMNS} FROM sessions WHERE id IN ({})",
                 crate::placeholders(1, chunk.len())
             );
             let mut query = sqlx::query(&sql);
-            for id in chunk {
+            for id in &chunk {
                 query = query.bind(id.to_string());
             }
             for row in query.fetch_all(&self.db.read).await? {

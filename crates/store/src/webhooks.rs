@@ -9,7 +9,7 @@
 use crate::credentials::random_secret;
 use crate::error::{corrupt, not_found, Result};
 use crate::sessions::IN_LIST_CHUNK;
-use crate::{placeholders, Dialect, Store};
+use crate::{padded_in_list, placeholders, Dialect, Store};
 use serde_json::{Map, Value};
 use sqlx::Row;
 use std::collections::HashMap;
@@ -736,13 +736,15 @@ impl Store {
             .collect();
         let mut events = HashMap::with_capacity(fresh.len());
         for chunk in fresh.chunks(IN_LIST_CHUNK) {
+            let ids: Vec<String> = chunk.iter().map(|c| c.event_id.to_string()).collect();
+            let ids = padded_in_list(&ids);
             let sql = format!(
                 "SELECT id, status, data, created_at FROM session_events WHERE id IN ({})",
-                placeholders(1, chunk.len())
+                placeholders(1, ids.len())
             );
             let mut query = sqlx::query(&sql);
-            for claim in chunk {
-                query = query.bind(claim.event_id.to_string());
+            for id in &ids {
+                query = query.bind(id);
             }
             for row in query.fetch_all(&self.db.read).await? {
                 let id: String = row.try_get("id")?;
