@@ -299,7 +299,21 @@ impl Store {
             });
         }
         if open == 0 {
-            return Err(rule("Only a session In Progress can be submitted."));
+            // The caller saw In Progress, but a job has decided the session since: a repeat of
+            // the submit that started it, not an error.
+            let decided: Option<String> = sqlx::query_scalar(
+                "SELECT id FROM processing_jobs WHERE session_id = $1 ORDER BY created_at DESC LIMIT 1",
+            )
+            .bind(session.id.to_string())
+            .fetch_optional(&mut *tx)
+            .await?;
+            return match decided {
+                Some(job_id) if session.status == SessionStatus::InProgress => Ok(Submitted {
+                    job_id,
+                    enqueued: false,
+                }),
+                _ => Err(rule("Only a session In Progress can be submitted.")),
+            };
         }
         let job_id = uuid::Uuid::new_v4().to_string();
         sqlx::query(
