@@ -4,10 +4,12 @@
 
 mod accounts;
 mod auth;
+mod browser;
 mod cli;
 mod data_transfer;
 mod errors;
 mod flow;
+mod flow_pages;
 mod helpers;
 mod legacy;
 mod lifecycle;

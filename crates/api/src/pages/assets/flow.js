@@ -350,8 +350,10 @@
     });
   }
 
-  function processing(elsewhere) {
+  var elsewhere = false;
+  function processing(otherDevice) {
     clearInterval(follow);
+    elsewhere = otherDevice;
     hideQr();
     var text = el("p", { id: "processing-text", text: t("processing") });
     screen("processing", t("processing_title"), [
@@ -386,6 +388,7 @@
       (method === "initiator" && (initiatorHere || remembered("initiator"))) ||
       (method === "completer" && (submitted || remembered("completer"))));
     screen("result", t("result_title"), [
+      elsewhere ? el("p", { class: "note", text: t("phone_took_over") }) : null,
       el("p", { class: "notice " + tone, role: "status", id: "result", "data-status": s.status, text: t("result." + s.status) }),
       redirect ? el("p", { text: t("redirecting") }) : el("p", { text: t("close") }),
       redirect ? el("a", { class: "button", href: s.callback_url, text: t("back_to") }) : null,
