@@ -12,9 +12,7 @@
 //!
 //! Every step is a plain form (POST, then 303 to the page); the script only adds comfort.
 
-use super::{
-    escape, form_field, form_fields, message_page, notice, qr_svg, Framing, Lang, Page,
-};
+use super::{escape, form_field, form_fields, message_page, notice, qr_svg, Framing, Lang, Page};
 use crate::extract::ClientIp;
 use crate::routes::data_transfer::picture_url;
 use crate::state::AppState;
@@ -321,7 +319,6 @@ impl Ctx {
     }
 }
 
-
 fn minutes(seconds: i64) -> String {
     ((seconds + 59) / 60).max(1).to_string()
 }
@@ -393,8 +390,6 @@ fn display_value(value: &Value) -> Option<String> {
         }
     }
 }
-
-/// A page with one message and no form.
 
 /// The final page of an answered or expired transfer, or `None` while it is open.
 fn closed_page(ctx: &Ctx) -> Option<Response> {

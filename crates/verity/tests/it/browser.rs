@@ -6,11 +6,7 @@
 use std::process::Stdio;
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 
-pub async fn run_script<F, Fut>(
-    script: &str,
-    args: &[String],
-    mut answer: F,
-) -> Option<Vec<String>>
+pub async fn run_script<F, Fut>(script: &str, args: &[String], mut answer: F) -> Option<Vec<String>>
 where
     F: FnMut(String) -> Fut,
     Fut: std::future::Future<Output = String>,

@@ -1,11 +1,11 @@
 //! Data-transfer sessions (seed 004): the API over HTTP, and the person's page end to end in
 //! Debian's Chromium (tests/browser, playwright-core), with codes read from a real SMTP server.
 
+use crate::browser::run_script;
 use crate::helpers::{spawn_app, spawn_app_with, AppCreds, TestApp};
 use crate::smtp::{smtp_config, start_smtp_server, Inbox};
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
-use crate::browser::run_script;
 use verity::config::Config;
 use verity_domain::account::ApplicationMetadata;
 use verity_domain::session::Environment;

@@ -80,7 +80,9 @@ async fn a_sandbox_session_is_completed_by_upload_and_redirects_with_its_status(
         ("decline_document_expired", "Declined", false),
     ] {
         let session = create(&app, &app.sandbox, json!({"sandbox_scenario": scenario})).await;
-        assert!(session.url.ends_with(&format!("/session/{}", session.token)));
+        assert!(session
+            .url
+            .ends_with(&format!("/session/{}", session.token)));
         let Some(infos) = browser(
             &app,
             json!({"mode": "upload", "url": session.url, "session_id": session.id,
@@ -92,9 +94,15 @@ async fn a_sandbox_session_is_completed_by_upload_and_redirects_with_its_status(
         else {
             return;
         };
-        let weight = infos.iter().find_map(|i| i.strip_prefix("weight=")).unwrap();
+        let weight = infos
+            .iter()
+            .find_map(|i| i.strip_prefix("weight="))
+            .unwrap();
         eprintln!("first screen weight: {weight} bytes");
-        assert_eq!(status_of(&app, &app.sandbox.api_key, &session.id).await, expect);
+        assert_eq!(
+            status_of(&app, &app.sandbox.api_key, &session.id).await,
+            expect
+        );
     }
 }
 
@@ -176,7 +184,10 @@ async fn expired_and_unknown_links_show_a_page_and_the_page_is_secured_and_trans
     assert_eq!(page.status(), StatusCode::OK);
     let headers = page.headers().clone();
     let csp = headers["content-security-policy"].to_str().unwrap();
-    assert!(csp.contains("frame-ancestors *") && !csp.contains("unsafe-inline"), "{csp}");
+    assert!(
+        csp.contains("frame-ancestors *") && !csp.contains("unsafe-inline"),
+        "{csp}"
+    );
     assert!(headers.get("x-frame-options").is_none());
     assert_eq!(headers["cache-control"], "no-store");
     assert!(headers["permissions-policy"]
