@@ -1,11 +1,11 @@
-//! Server-rendered pages for people (not API clients): the data-transfer consent page today,
-//! the hosted verification flow next. The reusable pieces live here:
+//! Server-rendered pages for people (not API clients): the data-transfer consent page and
+//! the hosted verification flow. The reusable pieces live here:
 //!
 //! - [`Lang`] and [`I18n`]: English and Spanish strings from `i18n/*.json`, embedded in the
 //!   binary; the language comes from the path (`/es/…`) or else `Accept-Language`;
 //! - [`escape`]: HTML escaping for every value put into markup;
 //! - [`Page`]: the layout, answered with the security headers every page carries (a CSP that
-//!   allows no inline script or style, `no-store`, `frame-ancestors 'none'`, no referrer — the
+//!   allows no inline script or style, `no-store`, framing per [`Framing`], no referrer — the
 //!   links carry secrets);
 //! - [`assets`]: embedded CSS/JS served under `/assets/`, versioned by content digest and cached
 //!   for a year;
