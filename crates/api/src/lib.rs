@@ -153,6 +153,7 @@ pub fn router(state: AppState) -> Router {
             get(data_transfer::transfer_decision),
         )
         .merge(pages::data_transfer::routes())
+        .merge(pages::flow::routes())
         .merge(pages::assets())
         .route(
             "/openapi.json",

@@ -12,7 +12,7 @@
 //!
 //! Every step is a plain form (POST, then 303 to the page); the script only adds comfort.
 
-use super::{escape, form_field, form_fields, qr_svg, Lang, Page};
+use super::{escape, form_field, form_fields, message_page, notice, qr_svg, Framing, Lang, Page};
 use crate::extract::ClientIp;
 use crate::routes::data_transfer::picture_url;
 use crate::state::AppState;
@@ -84,6 +84,7 @@ async fn context(
             "error",
             &lang.t("dt.not_found"),
             StatusCode::NOT_FOUND,
+            Framing::Deny,
         ));
     };
     let app = state
@@ -172,6 +173,8 @@ impl Ctx {
             aside: Some(aside),
             scripts: vec!["data-transfer.js"],
             status,
+            framing: Framing::Deny,
+            brand: None,
         }
         .into_response()
     }
@@ -183,6 +186,7 @@ impl Ctx {
             tone,
             &self.lang.fill(key, &self.org()),
             status,
+            Framing::Deny,
         )
     }
 
@@ -315,19 +319,6 @@ impl Ctx {
     }
 }
 
-fn notice(text: Option<&str>, tone: &str) -> String {
-    match text {
-        Some(text) => {
-            let role = if tone == "error" { "alert" } else { "status" };
-            format!(
-                "<p class=\"notice {tone}\" role=\"{role}\">{}</p>\n",
-                escape(text)
-            )
-        }
-        None => String::new(),
-    }
-}
-
 fn minutes(seconds: i64) -> String {
     ((seconds + 59) / 60).max(1).to_string()
 }
@@ -398,19 +389,6 @@ fn display_value(value: &Value) -> Option<String> {
             (!parts.is_empty()).then(|| parts.join(", "))
         }
     }
-}
-
-/// A page with one message and no form.
-fn message_page(lang: Lang, title: &str, tone: &str, text: &str, status: StatusCode) -> Response {
-    Page {
-        lang,
-        title: title.to_owned(),
-        main: format!("<h1>{}</h1>\n{}", escape(title), notice(Some(text), tone)),
-        aside: None,
-        scripts: Vec::new(),
-        status,
-    }
-    .into_response()
 }
 
 /// The final page of an answered or expired transfer, or `None` while it is open.

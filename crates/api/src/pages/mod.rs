@@ -1,11 +1,11 @@
-//! Server-rendered pages for people (not API clients): the data-transfer consent page today,
-//! the hosted verification flow next. The reusable pieces live here:
+//! Server-rendered pages for people (not API clients): the data-transfer consent page and
+//! the hosted verification flow. The reusable pieces live here:
 //!
 //! - [`Lang`] and [`I18n`]: English and Spanish strings from `i18n/*.json`, embedded in the
 //!   binary; the language comes from the path (`/es/…`) or else `Accept-Language`;
 //! - [`escape`]: HTML escaping for every value put into markup;
 //! - [`Page`]: the layout, answered with the security headers every page carries (a CSP that
-//!   allows no inline script or style, `no-store`, `frame-ancestors 'none'`, no referrer — the
+//!   allows no inline script or style, `no-store`, framing per [`Framing`], no referrer — the
 //!   links carry secrets);
 //! - [`assets`]: embedded CSS/JS served under `/assets/`, versioned by content digest and cached
 //!   for a year;
@@ -15,6 +15,7 @@
 //! visibly escaped.
 
 pub mod data_transfer;
+pub mod flow;
 
 use crate::state::AppState;
 use axum::extract::Path;
@@ -116,6 +117,15 @@ impl Lang {
         text
     }
 
+    /// Every string whose key starts with `prefix` (what a page's script needs), as JSON.
+    pub fn strings_with_prefix(self, prefix: &str) -> Map<String, Value> {
+        I18N.strings[self.code()]
+            .iter()
+            .filter(|(key, _)| key.starts_with(prefix))
+            .map(|(key, value)| (key.clone(), value.clone()))
+            .collect()
+    }
+
     /// Whether `key` is translated.
     pub fn has(self, key: &str) -> bool {
         I18N.strings[self.code()].contains_key(key)
@@ -145,7 +155,7 @@ struct Asset {
     bytes: &'static [u8],
 }
 
-const ASSETS: [Asset; 3] = [
+const ASSETS: [Asset; 4] = [
     Asset {
         name: "pages.css",
         content_type: "text/css; charset=utf-8",
@@ -155,6 +165,11 @@ const ASSETS: [Asset; 3] = [
         name: "data-transfer.js",
         content_type: "text/javascript; charset=utf-8",
         bytes: include_bytes!("assets/data-transfer.js"),
+    },
+    Asset {
+        name: "flow.js",
+        content_type: "text/javascript; charset=utf-8",
+        bytes: include_bytes!("assets/flow.js"),
     },
     Asset {
         name: "favicon.svg",
@@ -239,6 +254,23 @@ pub struct Page {
     pub aside: Option<String>,
     pub scripts: Vec<&'static str>,
     pub status: StatusCode,
+    pub framing: Framing,
+    /// The name in the top bar (white label); Verity's own name when `None`.
+    pub brand: Option<String>,
+}
+
+/// Who may frame a page.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Framing {
+    /// Nobody (`frame-ancestors 'none'`, `X-Frame-Options: DENY`): pages whose answers are bound
+    /// to a browser cookie, where a framing site could trick a click (data transfer).
+    Deny,
+    /// Any site (`frame-ancestors *`), with the camera and microphone allowed to this origin
+    /// only: the hosted verification flow, which businesses embed in
+    /// `<iframe allow="camera; microphone; fullscreen">`. The session token in the URL is the
+    /// only capability and the framing site already has it; the page holds no cookie or
+    /// ambient authority a framing site could borrow.
+    Embeddable,
 }
 
 impl Page {
@@ -269,32 +301,87 @@ impl Page {
              </body>\n</html>\n",
             lang = self.lang.code(),
             title = escape(&self.title),
-            brand = escape(&self.lang.t("brand")),
+            brand = escape(&self.brand.unwrap_or_else(|| self.lang.t("brand"))),
             css = escape(&asset_url("pages.css")),
             icon = escape(&asset_url("favicon.svg")),
             main = self.main,
         );
         let mut response = (self.status, html).into_response();
-        secure_page_headers(response.headers_mut());
+        secure_page_headers(response.headers_mut(), self.framing);
         response
     }
 }
 
-/// Headers of every HTML page: nothing inline may run, nothing may frame it, nothing is cached
-/// and no referrer leaks the link's token.
-pub fn secure_page_headers(headers: &mut HeaderMap) {
+/// A notice paragraph (`role="alert"` for errors, `status` otherwise); nothing without text.
+pub fn notice(text: Option<&str>, tone: &str) -> String {
+    match text {
+        Some(text) => {
+            let role = if tone == "error" { "alert" } else { "status" };
+            format!(
+                "<p class=\"notice {tone}\" role=\"{role}\">{}</p>\n",
+                escape(text)
+            )
+        }
+        None => String::new(),
+    }
+}
+
+/// A page with a heading and one notice (unknown or expired links, final answers).
+pub fn message_page(
+    lang: Lang,
+    title: &str,
+    tone: &str,
+    text: &str,
+    status: StatusCode,
+    framing: Framing,
+) -> Response {
+    Page {
+        lang,
+        title: title.to_owned(),
+        main: format!("<h1>{}</h1>\n{}", escape(title), notice(Some(text), tone)),
+        aside: None,
+        scripts: Vec::new(),
+        status,
+        framing,
+        brand: None,
+    }
+    .into_response()
+}
+
+/// Headers of every HTML page: nothing inline may run, nothing is cached, no referrer leaks the
+/// link's token, and only embeddable pages may be framed.
+pub fn secure_page_headers(headers: &mut HeaderMap, framing: Framing) {
     let set = |headers: &mut HeaderMap, name: header::HeaderName, value: &'static str| {
         headers.insert(name, HeaderValue::from_static(value));
     };
     set(headers, header::CONTENT_TYPE, "text/html; charset=utf-8");
-    set(
-        headers,
-        header::CONTENT_SECURITY_POLICY,
-        "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; \
-         form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
-    );
+    match framing {
+        Framing::Deny => {
+            set(
+                headers,
+                header::CONTENT_SECURITY_POLICY,
+                "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; \
+                 form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+            );
+            set(headers, header::X_FRAME_OPTIONS, "DENY");
+        }
+        Framing::Embeddable => {
+            // Captures are previewed from blob: URLs and sent with fetch to this origin.
+            set(
+                headers,
+                header::CONTENT_SECURITY_POLICY,
+                "default-src 'none'; script-src 'self'; style-src 'self'; \
+                 img-src 'self' blob:; media-src 'self' blob:; connect-src 'self'; \
+                 form-action 'self'; frame-ancestors *; base-uri 'none'",
+            );
+            set(
+                headers,
+                header::HeaderName::from_static("permissions-policy"),
+                "camera=(self), microphone=(self), fullscreen=(self), geolocation=()",
+            );
+        }
+    }
     set(headers, header::CACHE_CONTROL, "no-store");
-    set(headers, header::X_FRAME_OPTIONS, "DENY");
     set(headers, header::X_CONTENT_TYPE_OPTIONS, "nosniff");
     set(headers, header::REFERRER_POLICY, "no-referrer");
 }

@@ -1,12 +1,11 @@
 //! Data-transfer sessions (seed 004): the API over HTTP, and the person's page end to end in
 //! Debian's Chromium (tests/browser, playwright-core), with codes read from a real SMTP server.
 
+use crate::browser::run_script;
 use crate::helpers::{spawn_app, spawn_app_with, AppCreds, TestApp};
 use crate::smtp::{smtp_config, start_smtp_server, Inbox};
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
-use std::process::Stdio;
-use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 use verity::config::Config;
 use verity_domain::account::ApplicationMetadata;
 use verity_domain::session::Environment;
@@ -197,86 +196,27 @@ async fn seed004_request_creates_a_session_and_bad_scopes_are_field_errors() {
 /// Runs tests/browser/data_transfer.js against the page, answering its questions for codes
 /// from the inbox. `None` when the browser test cannot run here (and it is not required).
 async fn drive_browser(app: &TestApp, inbox: &Inbox, options: Value) -> Option<()> {
-    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../../tests/browser");
-    let node = std::env::var("VERITY_NODE").unwrap_or_else(|_| "node".into());
-    let chromium = std::env::var("VERITY_CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into());
-    let missing = if std::process::Command::new(&node)
-        .arg("--version")
-        .output()
-        .is_err()
-    {
-        Some(format!("no Node.js ({node})"))
-    } else if !std::path::Path::new(&chromium).exists() {
-        Some(format!("no Chromium at {chromium}"))
-    } else if !std::path::Path::new(dir)
-        .join("node_modules/playwright-core")
-        .exists()
-    {
-        Some(format!(
-            "playwright-core is not installed: run `npm ci` in {dir}"
-        ))
-    } else {
-        None
-    };
-    if let Some(reason) = missing {
-        assert!(
-            std::env::var("VERITY_REQUIRE_BROWSER").as_deref() != Ok("1"),
-            "browser tests required but: {reason}"
-        );
-        eprintln!("SKIPPED: {reason}");
-        return None;
-    }
-    let mut child = tokio::process::Command::new(&node)
-        .current_dir(dir)
-        .env("VERITY_CHROMIUM", &chromium)
-        .arg("data_transfer.js")
-        .arg(&app.base)
-        .arg(options.to_string())
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .kill_on_drop(true)
-        .spawn()
-        .expect("node starts");
-    let mut stdin = child.stdin.take().unwrap();
-    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-    let mut done = false;
-    while let Some(line) = lines.next_line().await.unwrap() {
-        let code = || inbox.latest_before(PERSON, " is your code to share");
-        let answer = match line.as_str() {
-            "ASK code" => code(),
-            // Any other six digits: the right code with its last digit changed.
-            "ASK code-wrong" => {
-                let right = code();
-                let last = right.as_bytes()[5] - b'0';
-                format!("{}{}", &right[..5], (last + 1) % 10)
+    let args = [app.base.clone(), options.to_string()];
+    run_script("data_transfer.js", &args, |question| {
+        let code = inbox.latest_before(PERSON, " is your code to share");
+        async move {
+            match question.as_str() {
+                "code" => code,
+                // Any other six digits: the right code with its last digit changed.
+                "code-wrong" => {
+                    let last = code.as_bytes()[5] - b'0';
+                    format!("{}{}", &code[..5], (last + 1) % 10)
+                }
+                other => panic!("unexpected question from the browser script: {other}"),
             }
-            "DONE" => {
-                done = true;
-                continue;
-            }
-            other => panic!("unexpected line from the browser script: {other}"),
-        };
-        stdin
-            .write_all(format!("{answer}\n").as_bytes())
-            .await
-            .unwrap();
-    }
-    let output = child.wait_with_output().await.unwrap();
-    assert!(
-        output.status.success() && done,
-        "browser script failed: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    Some(())
+        }
+    })
+    .await
+    .map(|_| ())
 }
 
 fn artifacts() -> String {
-    concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../../target/browser-artifacts/data-transfer"
-    )
-    .to_owned()
+    crate::browser::artifacts("data-transfer")
 }
 
 #[tokio::test]

@@ -4,11 +4,13 @@
 
 mod accounts;
 mod auth;
+mod browser;
 mod cli;
 mod corrections;
 mod data_transfer;
 mod errors;
 mod flow;
+mod flow_pages;
 mod helpers;
 mod legacy;
 mod lifecycle;

@@ -1,0 +1,349 @@
+// Drives the hosted verification flow (/session/{token}) in Chromium:
+//   node flow.js <base_url> <json>
+// json: {mode, url, artifacts, files: {good, text, big, pdf}, callback, expect, tmp}
+//   mode "upload":  the sandbox path by file upload (refusals first when `refusals` is set),
+//                   ending in the callback redirect with `expect` as the status;
+//   mode "camera":  a live session with Chromium's fake camera fed from y4m files this script
+//                   renders (an ID card, then a face), ending on the processing screen;
+//   mode "cross":   a desktop shows the QR code, a phone completes, the desktop shows the result;
+//   mode "expired": the expired-link page.
+// Lines: `INFO <text>` for the Rust test, `ASK <question>` for checks only it can make.
+"use strict";
+
+const fs = require("fs");
+const path = require("path");
+const { chromium } = require("playwright-core");
+const { launch, shoot, ask, check, checkAccessibility, finish, PHONE, DESKTOP } = require("./lib");
+
+const [base, spec] = process.argv.slice(2);
+const o = JSON.parse(spec);
+check(o.url.startsWith(base), `${o.url} is not under ${base}`);
+const dir = o.artifacts;
+const LONG = { timeout: 30000 };
+
+/** Collects errors a page should never have (CSP violations, failed assets, script errors). */
+function watch(page, failures) {
+  page.on("console", (m) => {
+    if (m.type() === "error" && !m.text().startsWith("Failed to load resource")) failures.push(m.text());
+  });
+  page.on("response", (r) => {
+    const refusal = r.url().includes("/flow/session/captures/") && [400, 413, 415].includes(r.status());
+    if (r.status() >= 400 && r.request().resourceType() !== "document" && !refusal) failures.push(`${r.status()} ${r.url()}`);
+  });
+  page.on("pageerror", (e) => failures.push(String(e)));
+}
+
+async function onScreen(page, name) {
+  await page.waitForSelector(`#flow[data-screen="${name}"]`, LONG);
+}
+
+async function welcome(page, shotName) {
+  await onScreen(page, "welcome");
+  check((await page.textContent("main")).includes(o.organization), "organization shown");
+  await checkAccessibility(page);
+  if (shotName) await shoot(page, dir, shotName);
+  // Starting without consent is refused with a message.
+  await page.click("#start");
+  check(await page.isVisible("#consent-error .notice.error"), "consent is required");
+  await page.check("#consent");
+  await page.click("#start");
+}
+
+/** Total bytes transferred for the document and every resource loaded so far. */
+async function pageWeight(page) {
+  return page.evaluate(() => {
+    const entries = performance.getEntriesByType("navigation").concat(performance.getEntriesByType("resource"));
+    return entries.filter((e) => !e.name.includes("/flow/session/")).reduce((sum, e) => sum + (e.transferSize || e.encodedBodySize || 0), 0);
+  });
+}
+
+async function upload(page, kind, file) {
+  await page.waitForSelector(`#file-${kind}`, LONG);
+  await page.setInputFiles(`#file-${kind}`, file);
+}
+
+async function refused(page, kind, file, words, shotName) {
+  await upload(page, kind, file);
+  await page.waitForFunction((w) => {
+    const n = document.querySelector(".problems .notice.error");
+    return n && n.textContent.includes(w);
+  }, words, LONG);
+  await shoot(page, dir, shotName);
+}
+
+/** Completes every remaining step by upload; returns when the processing screen shows. */
+async function completeByUpload(page, prefix, refusals) {
+  for (let n = 2; ; n++) {
+    await page.waitForFunction(() => {
+      const s = document.querySelector("#flow").dataset.screen;
+      return s && s !== "welcome";
+    }, null, LONG);
+    const screen = await page.$eval("#flow", (f) => f.dataset.screen);
+    if (screen === "processing" || screen === "result") return;
+    if (screen === "document") {
+      await shoot(page, dir, `${prefix}-${n}-document`);
+      await page.check("#doc-ID");
+      await page.click("#doc-continue");
+      continue;
+    }
+    if (screen === "submit") {
+      await shoot(page, dir, `${prefix}-${n}-submit`);
+      await page.click("#submit");
+      await page.waitForSelector('#flow[data-screen="processing"], #flow[data-screen="result"]', LONG);
+      return;
+    }
+    const file = screen === "poa_document" ? o.files.pdf : o.files.good;
+    await page.waitForSelector(`#file-${screen}`, LONG);
+    await checkAccessibility(page);
+    await shoot(page, dir, `${prefix}-${n}-${screen}`);
+    if (refusals && screen === "document_front") {
+      await refused(page, screen, o.files.text, "file type is not accepted", `${prefix}-${n}-refused-type`);
+      await refused(page, screen, o.files.big, "too large", `${prefix}-${n}-refused-size`);
+    }
+    await upload(page, screen, file);
+    await page.waitForFunction((s) => document.querySelector("#flow").dataset.screen !== s, screen, LONG);
+  }
+}
+
+async function result(page, prefix, status) {
+  await onScreen(page, "result");
+  const shown = await page.$eval("#result", (r) => r.dataset.status);
+  check(shown === status, `result ${shown}, expected ${status}`);
+  await shoot(page, dir, `${prefix}-result`);
+}
+
+async function waitForCallback(page, status) {
+  await page.waitForURL((u) => u.href.startsWith(o.callback), LONG);
+  const url = new URL(page.url());
+  check(url.searchParams.get("verificationSessionId") === o.session_id, `callback id ${url.href}`);
+  check(url.searchParams.get("status") === status, `callback status ${url.href}`);
+}
+
+async function callbackContext(browser, viewport) {
+  const context = await browser.newContext({ viewport, locale: "en-GB" });
+  await context.route(`${o.callback}**`, (route) =>
+    route.fulfill({ status: 200, contentType: "text/html", body: "<!doctype html><title>Back at the business</title><h1>Back</h1>" }));
+  return context;
+}
+
+async function uploadMode() {
+  const browser = await chromium.launch({
+    executablePath: process.env.VERITY_CHROMIUM || "/usr/bin/chromium",
+    // The camera is "granted" but there is none: the page must offer the upload fallback.
+    args: ["--no-sandbox", "--disable-gpu", "--use-fake-ui-for-media-stream"],
+  });
+  try {
+    const context = await callbackContext(browser, PHONE);
+    const page = await context.newPage();
+    const failures = [];
+    watch(page, failures);
+    const response = await page.goto(o.url);
+    check(response.status() === 200, `page answered ${response.status()}`);
+    const csp = response.headers()["content-security-policy"];
+    check(csp.includes("frame-ancestors *") && csp.includes("script-src 'self'"), `CSP ${csp}`);
+    check(await page.isVisible(".banner"), "sandbox banner shown");
+    await onScreen(page, "welcome");
+    await page.waitForLoadState("load");
+    const weight = await pageWeight(page);
+    process.stdout.write(`INFO weight=${weight}\n`);
+    check(weight > 0 && weight < 150 * 1024, `first screen weighs ${weight} bytes`);
+    const prefix = o.prefix;
+    await welcome(page, `${prefix}-1-welcome`);
+    await completeByUpload(page, prefix, o.refusals);
+    await shoot(page, dir, `${prefix}-processing`);
+    await result(page, prefix, o.expect);
+    await waitForCallback(page, o.expect);
+    check(failures.length === 0, `browser errors: ${failures.join("; ")}`);
+  } finally {
+    await browser.close();
+  }
+}
+
+/** Renders a 640×480 picture in a canvas and writes it as a two-frame 4:2:0 y4m video. */
+async function renderY4m(browser, drawing, file) {
+  const page = await browser.newPage();
+  const b64 = await page.evaluate((drawing) => {
+    const w = 640, h = 480;
+    const c = document.createElement("canvas");
+    c.width = w; c.height = h;
+    const g = c.getContext("2d");
+    if (drawing === "card") {
+      g.fillStyle = "#2b2f36"; g.fillRect(0, 0, w, h);
+      g.fillStyle = "#eef3fa"; g.beginPath(); g.roundRect(60, 80, 520, 330, 18); g.fill();
+      g.fillStyle = "#1d4ed8"; g.fillRect(60, 80, 520, 54);
+      g.fillStyle = "#fff"; g.font = "bold 28px sans-serif"; g.fillText("IDENTITY CARD", 80, 118);
+      g.fillStyle = "#c9d2de"; g.fillRect(84, 154, 130, 160);
+      g.fillStyle = "#7a5a44"; g.beginPath(); g.ellipse(149, 220, 38, 48, 0, 0, 7); g.fill();
+      g.fillStyle = "#111"; g.font = "bold 20px sans-serif";
+      [["SURNAME", "GARCIA LOPEZ"], ["GIVEN NAMES", "ANA MARIA"], ["DATE OF BIRTH", "12 03 1990"], ["DOCUMENT NO", "X1234567Z"]]
+        .forEach(([k, v], i) => { g.font = "13px sans-serif"; g.fillText(k, 236, 166 + i * 40); g.font = "bold 20px sans-serif"; g.fillText(v, 236, 186 + i * 40); });
+      g.font = "bold 22px monospace";
+      g.fillText("IDESPX1234567Z<<<<<<<<<<<<<<<", 76, 358);
+      g.fillText("9003128F3001019ESP<<<<<<<<<<<6", 76, 388);
+    } else {
+      g.fillStyle = "#dfe6ee"; g.fillRect(0, 0, w, h);
+      g.fillStyle = "#3b2a20"; g.beginPath(); g.ellipse(320, 200, 130, 150, 0, 0, 7); g.fill();
+      g.fillStyle = "#c8906a"; g.beginPath(); g.ellipse(320, 250, 110, 140, 0, 0, 7); g.fill();
+      g.fillStyle = "#fff"; [270, 370].forEach((x) => { g.beginPath(); g.ellipse(x, 225, 22, 12, 0, 0, 7); g.fill(); });
+      g.fillStyle = "#2a1a10"; [270, 370].forEach((x) => { g.beginPath(); g.arc(x, 225, 8, 0, 7); g.fill(); g.fillRect(x - 26, 196, 52, 7); });
+      g.strokeStyle = "#8a5a40"; g.lineWidth = 5; g.beginPath(); g.moveTo(320, 240); g.lineTo(308, 300); g.lineTo(330, 302); g.stroke();
+      g.strokeStyle = "#7a2430"; g.lineWidth = 7; g.beginPath(); g.arc(320, 320, 40, 0.2, Math.PI - 0.2); g.stroke();
+      g.fillStyle = "#1f3b6b"; g.fillRect(170, 390, 300, 90);
+    }
+    const rgba = g.getImageData(0, 0, w, h).data;
+    const y = new Uint8Array(w * h), u = new Uint8Array(w * h / 4), v = new Uint8Array(w * h / 4);
+    for (let i = 0; i < w * h; i++) {
+      const r = rgba[4 * i], gr = rgba[4 * i + 1], b = rgba[4 * i + 2];
+      y[i] = Math.round(0.299 * r + 0.587 * gr + 0.114 * b);
+    }
+    for (let j = 0; j < h / 2; j++) for (let i = 0; i < w / 2; i++) {
+      const p = 4 * (2 * j * w + 2 * i), r = rgba[p], gr = rgba[p + 1], b = rgba[p + 2];
+      u[j * w / 2 + i] = Math.max(0, Math.min(255, Math.round(128 - 0.168736 * r - 0.331264 * gr + 0.5 * b)));
+      v[j * w / 2 + i] = Math.max(0, Math.min(255, Math.round(128 + 0.5 * r - 0.418688 * gr - 0.081312 * b)));
+    }
+    const all = new Uint8Array(y.length + u.length + v.length);
+    all.set(y); all.set(u, y.length); all.set(v, y.length + u.length);
+    let s = "";
+    for (let i = 0; i < all.length; i += 8192) s += String.fromCharCode.apply(null, all.subarray(i, i + 8192));
+    return btoa(s);
+  }, drawing);
+  await page.close();
+  const frame = Buffer.from(b64, "base64");
+  const header = Buffer.from("YUV4MPEG2 W640 H480 F30:1 Ip A1:1 C420jpeg\n");
+  const marker = Buffer.from("FRAME\n");
+  fs.writeFileSync(file, Buffer.concat([header, marker, frame, marker, frame]));
+}
+
+function cameraBrowser(video) {
+  return chromium.launch({
+    executablePath: process.env.VERITY_CHROMIUM || "/usr/bin/chromium",
+    args: ["--no-sandbox", "--disable-gpu", "--use-fake-device-for-media-stream",
+      "--use-fake-ui-for-media-stream", `--use-file-for-fake-video-capture=${video}`],
+  });
+}
+
+async function takePhoto(page, kind, prefix) {
+  await onScreen(page, kind);
+  await page.waitForSelector("#shoot:not([disabled])", LONG);
+  await page.waitForFunction(() => document.querySelector("video").videoWidth > 0, null, LONG);
+  await shoot(page, dir, `${prefix}-camera`);
+  await page.click("#shoot");
+  await onScreen(page, `${kind}-preview`);
+  await page.waitForFunction(() => document.querySelector("img.preview").complete, null, LONG);
+  const sharpness = await page.$eval("#flow", (f) => f.dataset.sharpness);
+  process.stdout.write(`INFO ${kind}-sharpness=${sharpness}\n`);
+  await shoot(page, dir, `${prefix}-preview`);
+  await page.click("#use-photo");
+  await page.waitForFunction((k) => document.querySelector("#flow").dataset.screen !== `${k}-preview`, kind, LONG);
+}
+
+async function cameraMode() {
+  fs.mkdirSync(o.tmp, { recursive: true });
+  const card = path.join(o.tmp, "card.y4m"), face = path.join(o.tmp, "face.y4m");
+  const plain = await launch();
+  try {
+    await renderY4m(plain, "card", card);
+    await renderY4m(plain, "face", face);
+  } finally {
+    await plain.close();
+  }
+  // The document with a camera that films the card.
+  let browser = await cameraBrowser(card);
+  try {
+    const context = await browser.newContext({ viewport: PHONE, locale: "en-GB" });
+    const page = await context.newPage();
+    const failures = [];
+    watch(page, failures);
+    await page.goto(o.url);
+    check(!(await page.isVisible(".banner")), "no sandbox banner on a live session");
+    await welcome(page, "live-1-welcome");
+    await onScreen(page, "document");
+    await shoot(page, dir, "live-2-document");
+    await page.click("#doc-continue");
+    await takePhoto(page, "document_front", "live-3-front");
+    await takePhoto(page, "document_back", "live-4-back");
+    await onScreen(page, "selfie");
+    check(failures.length === 0, `browser errors: ${failures.join("; ")}`);
+  } finally {
+    await browser.close();
+  }
+  // The selfie with a camera that films a face: the page resumes after the stored document.
+  browser = await cameraBrowser(face);
+  try {
+    const context = await browser.newContext({ viewport: PHONE, locale: "en-GB" });
+    const page = await context.newPage();
+    const failures = [];
+    watch(page, failures);
+    await page.goto(o.url);
+    await welcome(page, null);
+    await takePhoto(page, "selfie", "live-5-selfie");
+    await completeByUpload(page, "live-6", false);
+    await onScreen(page, "processing");
+    await page.waitForSelector('#flow[data-processing="waiting_for_engine"]', LONG);
+    await shoot(page, dir, "live-7-processing");
+    check((await ask("live-parked")) === "ok", "the session is In Progress with its captures");
+    check(failures.length === 0, `browser errors: ${failures.join("; ")}`);
+  } finally {
+    await browser.close();
+  }
+}
+
+async function crossMode() {
+  const browser = await chromium.launch({
+    executablePath: process.env.VERITY_CHROMIUM || "/usr/bin/chromium",
+    args: ["--no-sandbox", "--disable-gpu", "--use-fake-ui-for-media-stream"],
+  });
+  try {
+    const desktopContext = await callbackContext(browser, DESKTOP);
+    const desktop = await desktopContext.newPage();
+    const failures = [];
+    watch(desktop, failures);
+    await desktop.goto(o.url);
+    await onScreen(desktop, "welcome");
+    check(await desktop.isVisible("aside .qr svg"), "QR shown on the desktop");
+    await desktop.waitForSelector("#qr-status:not(:empty)", LONG);
+    await desktop.screenshot({ path: path.join(dir, "cross-1-desktop-qr-desktop.png"), fullPage: true });
+
+    const phoneContext = await callbackContext(browser, PHONE);
+    const phone = await phoneContext.newPage();
+    watch(phone, failures);
+    await phone.goto(o.url);
+    // This "phone" has no camera either, so it too is offered the QR code (and the upload).
+    await phone.waitForSelector("aside .qr svg", { state: "visible", timeout: 30000 });
+    await welcome(phone, "cross-2-phone-welcome");
+    await completeByUpload(phone, "cross-3-phone", false);
+    await result(phone, "cross-5-phone", o.expect);
+    check(!(await phone.isVisible("a.button")), "the completer is not redirected (callback_method initiator)");
+    // The desktop noticed the phone's submission and followed it to the result.
+    await onScreen(desktop, "result");
+    check((await desktop.textContent("#flow")).includes("Continued on another device"), "desktop says the phone finished");
+    await desktop.screenshot({ path: path.join(dir, "cross-6-desktop-result-desktop.png"), fullPage: true });
+    await waitForCallback(desktop, o.expect);
+    check(failures.length === 0, `browser errors: ${failures.join("; ")}`);
+  } finally {
+    await browser.close();
+  }
+}
+
+async function expiredMode() {
+  const browser = await launch();
+  try {
+    const page = await (await browser.newContext({ viewport: PHONE, locale: "es-ES" })).newPage();
+    const response = await page.goto(o.url);
+    check(response.status() === 410, `expired link answered ${response.status()}`);
+    check((await page.textContent("h1")) === o.title, `heading ${await page.textContent("h1")}`);
+    check(await page.isVisible(".notice.error"), "message shown");
+    await shoot(page, dir, "expired");
+    const unknown = await page.goto(`${base}/session/${"x".repeat(20)}`);
+    check(unknown.status() === 404, `unknown link answered ${unknown.status()}`);
+    await shoot(page, dir, "unknown");
+  } finally {
+    await browser.close();
+  }
+}
+
+finish(async () => {
+  fs.mkdirSync(dir, { recursive: true });
+  const modes = { upload: uploadMode, camera: cameraMode, cross: crossMode, expired: expiredMode };
+  await modes[o.mode]();
+});
