@@ -12,7 +12,6 @@
 
 const fs = require("fs");
 const path = require("path");
-const { chromium } = require("playwright-core");
 const { launch, shoot, ask, check, checkAccessibility, finish, PHONE, DESKTOP } = require("./lib");
 
 const [base, spec] = process.argv.slice(2);
@@ -127,11 +126,8 @@ async function callbackContext(browser, viewport) {
 }
 
 async function uploadMode() {
-  const browser = await chromium.launch({
-    executablePath: process.env.VERITY_CHROMIUM || "/usr/bin/chromium",
-    // The camera is "granted" but there is none: the page must offer the upload fallback.
-    args: ["--no-sandbox", "--disable-gpu", "--use-fake-ui-for-media-stream"],
-  });
+  // The camera is "granted" but there is none: the page must offer the upload fallback.
+  const browser = await launch(["--use-fake-ui-for-media-stream"]);
   try {
     const context = await callbackContext(browser, PHONE);
     const page = await context.newPage();
@@ -215,11 +211,8 @@ async function renderY4m(browser, drawing, file) {
 }
 
 function cameraBrowser(video) {
-  return chromium.launch({
-    executablePath: process.env.VERITY_CHROMIUM || "/usr/bin/chromium",
-    args: ["--no-sandbox", "--disable-gpu", "--use-fake-device-for-media-stream",
-      "--use-fake-ui-for-media-stream", `--use-file-for-fake-video-capture=${video}`],
-  });
+  return launch(["--use-fake-device-for-media-stream", "--use-fake-ui-for-media-stream",
+    `--use-file-for-fake-video-capture=${video}`]);
 }
 
 async function takePhoto(page, kind, prefix) {
@@ -289,10 +282,7 @@ async function cameraMode() {
 }
 
 async function crossMode() {
-  const browser = await chromium.launch({
-    executablePath: process.env.VERITY_CHROMIUM || "/usr/bin/chromium",
-    args: ["--no-sandbox", "--disable-gpu", "--use-fake-ui-for-media-stream"],
-  });
+  const browser = await launch(["--use-fake-ui-for-media-stream"]);
   try {
     const desktopContext = await callbackContext(browser, DESKTOP);
     const desktop = await desktopContext.newPage();

@@ -12,9 +12,10 @@ const { chromium } = require("playwright-core");
 const PHONE = { width: 390, height: 844 };
 const DESKTOP = { width: 1280, height: 800 };
 
-async function launch() {
+/** Debian's Chromium (or VERITY_CHROMIUM), with `extraArgs` such as fake-camera flags. */
+async function launch(extraArgs = []) {
   const executablePath = process.env.VERITY_CHROMIUM || "/usr/bin/chromium";
-  return chromium.launch({ executablePath, args: ["--no-sandbox", "--disable-gpu"] });
+  return chromium.launch({ executablePath, args: ["--no-sandbox", "--disable-gpu", ...extraArgs] });
 }
 
 /** Screenshots the page as it is at both sizes, then returns to the phone size. */
