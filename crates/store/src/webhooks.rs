@@ -726,7 +726,7 @@ impl Store {
     pub async fn payload_sources(&self, claims: &[ClaimedDelivery]) -> Result<PayloadSources> {
         let fresh: Vec<&ClaimedDelivery> = claims.iter().filter(|c| c.payload.is_none()).collect();
         let mut session_ids: Vec<SessionId> = fresh.iter().filter_map(|c| c.session_id).collect();
-        session_ids.sort_unstable_by_key(|id| id.to_string());
+        session_ids.sort_unstable();
         session_ids.dedup();
         let sessions = self
             .sessions_by_ids(&session_ids)
