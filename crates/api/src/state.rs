@@ -6,6 +6,7 @@ use std::net::IpAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use verity_domain::account::AccountPolicy;
+use verity_pipeline::LoadedEngines;
 use verity_store::{Application, AuthenticatedKey, Store};
 use verity_webhooks::DeliveryClient;
 
@@ -40,6 +41,8 @@ pub struct Inner {
     /// Hosted-flow budgets per session (requests, uploads) and unknown tokens per client IP.
     pub flow_limiter: SlidingWindows<(uuid::Uuid, u8)>,
     pub flow_ip_limiter: SlidingWindows<IpAddr>,
+    /// Verification engines for the standalone endpoints (the worker holds the same ones).
+    pub engines: LoadedEngines,
     key_cache: DashMap<String, (AuthenticatedKey, Instant)>,
     client_cache: DashMap<String, (Application, Instant)>,
 }
@@ -58,8 +61,10 @@ impl AppState {
         tokens: TokenIssuer,
         webhook_client: DeliveryClient,
         mailer: Option<Mailer>,
+        engines: LoadedEngines,
     ) -> Self {
         Self(Arc::new(Inner {
+            engines,
             store,
             webhook_client,
             tokens,

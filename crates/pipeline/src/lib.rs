@@ -15,11 +15,13 @@
 //! `In Progress` and nothing is fabricated; [`Worker::run`] resumes such jobs at start for
 //! every engine registered in [`Engines`].
 
+pub mod engines;
 pub mod evaluate;
 pub mod runner;
 pub mod sandbox;
 pub mod worker;
 
+pub use engines::{EngineSettings, LoadedEngines};
 pub use runner::{Engines, NodeInput, NodeOutput, NodeRunner};
 pub use sandbox::SandboxRunner;
 pub use worker::{JobEnd, Worker, WorkerConfig};

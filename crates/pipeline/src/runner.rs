@@ -66,12 +66,6 @@ pub struct Engines {
 }
 
 impl Engines {
-    /// No engines: every live node waits. (The document and face engines are not in the
-    /// workspace yet.)
-    pub fn none() -> Self {
-        Self::default()
-    }
-
     pub fn register(&mut self, feature: Feature, runner: Arc<dyn NodeRunner>) {
         self.runners.insert(feature, runner);
     }

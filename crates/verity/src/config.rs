@@ -47,6 +47,8 @@ pub struct Config {
     pub webhooks: WebhookConfig,
     /// The processing worker that runs submitted sessions' workflows.
     pub processing: ProcessingConfig,
+    /// Where the verification engines find their model files.
+    pub engines: EnginesConfig,
     /// The relay that sends e-mail verification codes; without it registration answers 503.
     pub smtp: Option<SmtpConfig>,
     /// Programmatic registration: code lifetime, resend cooldown, per-IP budget.
@@ -72,6 +74,7 @@ impl Default for Config {
             rate_limits: RateLimits::default(),
             webhooks: WebhookConfig::default(),
             processing: ProcessingConfig::default(),
+            engines: EnginesConfig::default(),
             smtp: None,
             accounts: AccountPolicy::default(),
             log: "info".into(),
@@ -177,6 +180,31 @@ impl Default for ProcessingConfig {
             poll_interval_ms: 500,
             lease_seconds: 30,
             sandbox_delay_ms: 0,
+        }
+    }
+}
+
+/// Verification engines (`[engines]` in verity.toml, `VERITY_ENGINES__*`).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default)]
+pub struct EnginesConfig {
+    /// Root of the model folders written by `scripts/fetch-models` (relative to the working
+    /// directory unless absolute).
+    pub models_dir: PathBuf,
+}
+
+impl Default for EnginesConfig {
+    fn default() -> Self {
+        Self {
+            models_dir: PathBuf::from("models"),
+        }
+    }
+}
+
+impl EnginesConfig {
+    pub fn settings(&self) -> verity_pipeline::EngineSettings {
+        verity_pipeline::EngineSettings {
+            models_dir: self.models_dir.clone(),
         }
     }
 }

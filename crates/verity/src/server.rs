@@ -10,7 +10,7 @@ use tokio::net::TcpListener;
 use verity_api::mail::Mailer;
 use verity_api::oauth::{TokenIssuer, SIGNING_KEY_NAME};
 use verity_api::{ApiConfig, AppState};
-use verity_pipeline::{Engines, Worker, WorkerConfig};
+use verity_pipeline::{LoadedEngines, Worker, WorkerConfig};
 use verity_store::{Application, Db, IssuedCredentials, MediaStore, Organization, Sealer, Store};
 use verity_webhooks::{DeliveryClient, DeliveryConfig, Dispatcher, DispatcherConfig};
 
@@ -95,6 +95,11 @@ impl Server {
                 None
             }
         };
+        // Model loading is CPU-bound (graph optimisation), so it runs off the async threads.
+        let engine_settings = self.config.engines.settings();
+        let engines = tokio::task::spawn_blocking(move || LoadedEngines::load(&engine_settings))
+            .await
+            .context("loading the verification engines panicked")?;
         let state = AppState::new(
             self.store.clone(),
             ApiConfig {
@@ -107,6 +112,7 @@ impl Server {
             tokens,
             webhook_client.clone(),
             mailer,
+            engines.clone(),
         );
         let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
         let sweep = tokio::spawn(expiry_sweep(
@@ -140,9 +146,8 @@ impl Server {
             tokio::spawn(
                 Worker::new(
                     self.store.clone(),
-                    // The document and face engines are not in the workspace yet: live
-                    // sessions park at their first step that needs one.
-                    Engines::none(),
+                    // Live sessions park at their first step whose engine is not loaded.
+                    engines.node_runners(),
                     WorkerConfig {
                         concurrency: processing.concurrency.max(1),
                         poll_interval: Duration::from_millis(processing.poll_interval_ms.max(10)),
