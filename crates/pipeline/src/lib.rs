@@ -22,6 +22,8 @@ pub mod sandbox;
 pub mod worker;
 
 pub use engines::{EngineSettings, LoadedEngines};
-pub use runner::{Engines, NodeInput, NodeOutput, NodeRunner};
+pub use runner::{
+    document_portrait_key, Engines, NodeInput, NodeOutput, NodeRunner, DOCUMENT_PORTRAIT,
+};
 pub use sandbox::SandboxRunner;
 pub use worker::{JobEnd, Worker, WorkerConfig};

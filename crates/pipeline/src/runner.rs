@@ -44,6 +44,20 @@ impl NodeInput<'_> {
     }
 }
 
+/// Media name (`GET /v3/session/{id}/media/document_portrait/`) of the portrait the document
+/// engine crops from the ID document: the OCR node's `portrait_image`, and the face-match
+/// node's reference.
+pub const DOCUMENT_PORTRAIT: &str = "document_portrait";
+
+/// Object key of a session's [`DOCUMENT_PORTRAIT`] (JPEG). It sits under the session's media
+/// prefix, so deleting the session deletes it.
+pub fn document_portrait_key(session: &Session) -> String {
+    format!(
+        "{}/{}/derived/{DOCUMENT_PORTRAIT}.jpg",
+        session.application_id, session.id
+    )
+}
+
 /// What a runner observed.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct NodeOutput {
