@@ -6,7 +6,11 @@
 //   mode "camera":  a live session with Chromium's fake camera fed from y4m files this script
 //                   renders (an ID card, then a face), ending on the processing screen;
 //   mode "cross":   a desktop shows the QR code, a phone completes, the desktop shows the result;
-//   mode "expired": the expired-link page.
+//   mode "expired": the expired-link page;
+//   mode "scenarios": every sandbox session of `sessions` ({url, session_id, expect, prefix}) by
+//                   upload in one browser, each ending in its callback redirect;
+//   mode "choice":  the document-choice step offers exactly `countries` ({name: [types]}) and,
+//                   for any other country, `other` types.
 // Lines: `INFO <text>` for the Rust test, `ASK <question>` for checks only it can make.
 "use strict";
 
@@ -16,7 +20,7 @@ const { launch, shoot, ask, check, checkAccessibility, finish, PHONE, DESKTOP } 
 
 const [base, spec] = process.argv.slice(2);
 const o = JSON.parse(spec);
-check(o.url.startsWith(base), `${o.url} is not under ${base}`);
+for (const url of [o.url].concat((o.sessions || []).map((s) => s.url)).filter(Boolean)) check(url.startsWith(base), `${url} is not under ${base}`);
 const dir = o.artifacts;
 const LONG = { timeout: 30000 };
 
@@ -80,13 +84,13 @@ async function completeByUpload(page, prefix, refusals) {
     const screen = await page.$eval("#flow", (f) => f.dataset.screen);
     if (screen === "processing" || screen === "result") return;
     if (screen === "document") {
-      await shoot(page, dir, `${prefix}-${n}-document`);
-      await page.check("#doc-ID");
+      if (prefix) await shoot(page, dir, `${prefix}-${n}-document`);
+      if (await page.$("#doc-ID")) await page.check("#doc-ID");
       await page.click("#doc-continue");
       continue;
     }
     if (screen === "submit") {
-      await shoot(page, dir, `${prefix}-${n}-submit`);
+      if (prefix) await shoot(page, dir, `${prefix}-${n}-submit`);
       await page.click("#submit");
       await page.waitForSelector('#flow[data-screen="processing"], #flow[data-screen="result"]', LONG);
       return;
@@ -94,7 +98,7 @@ async function completeByUpload(page, prefix, refusals) {
     const file = screen === "poa_document" ? o.files.pdf : o.files.good;
     await page.waitForSelector(`#file-${screen}`, LONG);
     await checkAccessibility(page);
-    await shoot(page, dir, `${prefix}-${n}-${screen}`);
+    if (prefix) await shoot(page, dir, `${prefix}-${n}-${screen}`);
     if (refusals && screen === "document_front") {
       await refused(page, screen, o.files.text, "file type is not accepted", `${prefix}-${n}-refused-type`);
       await refused(page, screen, o.files.big, "too large", `${prefix}-${n}-refused-size`);
@@ -111,10 +115,10 @@ async function result(page, prefix, status) {
   await shoot(page, dir, `${prefix}-result`);
 }
 
-async function waitForCallback(page, status) {
+async function waitForCallback(page, status, sessionId = o.session_id) {
   await page.waitForURL((u) => u.href.startsWith(o.callback), LONG);
   const url = new URL(page.url());
-  check(url.searchParams.get("verificationSessionId") === o.session_id, `callback id ${url.href}`);
+  check(url.searchParams.get("verificationSessionId") === sessionId, `callback id ${url.href}`);
   check(url.searchParams.get("status") === status, `callback status ${url.href}`);
 }
 
@@ -302,13 +306,19 @@ async function crossMode() {
     await phone.waitForSelector("aside .qr svg", { state: "visible", timeout: 30000 });
     await welcome(phone, "cross-2-phone-welcome");
     await completeByUpload(phone, "cross-3-phone", false);
-    await result(phone, "cross-5-phone", o.expect);
-    check(!(await phone.isVisible("a.button")), "the completer is not redirected (callback_method initiator)");
+    await result(phone, `cross-${o.method}-5-phone`, o.expect);
+    // callback_method: the device that opened the link first (initiator), the one that finished
+    // (completer), or both are sent back to the business.
+    const phoneReturns = o.method !== "initiator";
+    const desktopReturns = o.method !== "completer";
+    check((await phone.isVisible("a.button")) === phoneReturns, `completer redirected: ${!phoneReturns} (callback_method ${o.method})`);
     // The desktop noticed the phone's submission and followed it to the result.
     await onScreen(desktop, "result");
     check((await desktop.textContent("#flow")).includes("Continued on another device"), "desktop says the phone finished");
-    await desktop.screenshot({ path: path.join(dir, "cross-6-desktop-result-desktop.png"), fullPage: true });
-    await waitForCallback(desktop, o.expect);
+    check((await desktop.isVisible("a.button")) === desktopReturns, `initiator redirected: ${!desktopReturns} (callback_method ${o.method})`);
+    await desktop.screenshot({ path: path.join(dir, `cross-${o.method}-6-desktop-result-desktop.png`), fullPage: true });
+    if (desktopReturns) await waitForCallback(desktop, o.expect);
+    if (phoneReturns) await waitForCallback(phone, o.expect);
     check(failures.length === 0, `browser errors: ${failures.join("; ")}`);
   } finally {
     await browser.close();
@@ -332,8 +342,59 @@ async function expiredMode() {
   }
 }
 
+async function scenariosMode() {
+  const browser = await launch(["--use-fake-ui-for-media-stream"]);
+  try {
+    for (const session of o.sessions) {
+      const context = await callbackContext(browser, PHONE);
+      const page = await context.newPage();
+      const failures = [];
+      watch(page, failures);
+      await page.goto(session.url);
+      await welcome(page, null);
+      await completeByUpload(page, null, false);
+      await result(page, session.prefix, session.expect);
+      await waitForCallback(page, session.expect, session.session_id);
+      check(failures.length === 0, `${session.prefix}: browser errors: ${failures.join("; ")}`);
+      process.stdout.write(`INFO played ${session.prefix}\n`);
+      await context.close();
+    }
+  } finally {
+    await browser.close();
+  }
+}
+
+async function choiceMode() {
+  const browser = await launch(["--use-fake-ui-for-media-stream"]);
+  try {
+    const page = await (await browser.newContext({ viewport: PHONE, locale: "en-GB" })).newPage();
+    await page.goto(o.url);
+    await welcome(page, null);
+    await onScreen(page, "document");
+    const offered = () => page.$$eval("input[name=doctype]", (inputs) => inputs.map((i) => i.value).join(","));
+    const options = await page.$$eval("#doc-country option", (all) => all.map((opt) => [opt.value, opt.textContent]));
+    const expected = Object.keys(o.countries).concat(o.other.length ? [""] : []);
+    check(JSON.stringify(options.map(([v]) => v).sort()) === JSON.stringify(expected.sort()), `countries offered ${JSON.stringify(options)}`);
+    for (const [code, name] of options) {
+      await page.selectOption("#doc-country", code);
+      const types = await offered();
+      const want = (code ? o.countries[code] : o.other).join(",");
+      check(types === want, `${name || "other"}: types ${types}, expected ${want}`);
+      process.stdout.write(`INFO ${code || "other"} ${name}: ${types}\n`);
+    }
+    await shoot(page, dir, "choice-document");
+    await page.click("#doc-continue");
+    await page.waitForFunction(() => document.querySelector("#flow").dataset.screen !== "document", null, LONG);
+  } finally {
+    await browser.close();
+  }
+}
+
 finish(async () => {
   fs.mkdirSync(dir, { recursive: true });
-  const modes = { upload: uploadMode, camera: cameraMode, cross: crossMode, expired: expiredMode };
+  const modes = {
+    upload: uploadMode, camera: cameraMode, cross: crossMode, expired: expiredMode,
+    scenarios: scenariosMode, choice: choiceMode,
+  };
   await modes[o.mode]();
 });

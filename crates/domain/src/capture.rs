@@ -77,7 +77,11 @@ pub fn step_captures(feature: Feature) -> &'static [(CaptureKind, bool)] {
 }
 
 /// The hosted flow's steps for these nodes, in workflow order.
-pub fn steps_json(nodes: &[SessionNode], configs: &dyn Fn(&str) -> Option<Value>) -> Vec<Value> {
+pub fn steps_json(
+    nodes: &[SessionNode],
+    configs: &dyn Fn(&str) -> Option<Value>,
+    expected_details: Option<&Value>,
+) -> Vec<Value> {
     nodes
         .iter()
         .map(|node| {
@@ -105,6 +109,14 @@ pub fn steps_json(nodes: &[SessionNode], configs: &dyn Fn(&str) -> Option<Value>
                     .and_then(|c| c.get("face_liveness_method").cloned())
                     .unwrap_or_else(|| json!("PASSIVE"));
                 step["liveness_method"] = method;
+            }
+            if node.feature == Feature::Ocr {
+                let config = configs(&node.node_id);
+                let config = config.as_ref().and_then(Value::as_object);
+                step["document_choice"] = crate::checks::document_choice(
+                    config.unwrap_or(&serde_json::Map::new()),
+                    expected_details,
+                );
             }
             step
         })

@@ -190,6 +190,69 @@ fn allowed_by(config: &Map<String, Value>, country: Option<&str>, code: Option<&
     }
 }
 
+/// Document types the hosted flow can capture, in the order it offers them.
+pub const CAPTURABLE_DOCUMENT_TYPES: [&str; 4] = ["P", "ID", "DL", "RP"];
+
+/// What the hosted flow's document-choice step may offer: the countries `documents_allowed`
+/// names, each with the type codes it allows, and the types offered for any other country
+/// (`"*"`, or everything when the workflow does not restrict countries) — all intersected with
+/// the session's `expected_document_types`. The decision still checks the document itself
+/// (DOCUMENT_NOT_SUPPORTED_FOR_APPLICATION); this only keeps the person from choosing a
+/// document that cannot pass.
+///
+/// ```json
+/// {"other_countries": ["P", "ID"],
+///  "countries": [{"code": "FRA", "alpha2": "FR", "name": "France", "types": ["P"]}]}
+/// ```
+/// `other_countries` is empty when only the listed countries are accepted.
+pub fn document_choice(config: &Map<String, Value>, expected: Option<&Value>) -> Value {
+    let expected: Option<Vec<&str>> = expected
+        .and_then(|e| e.get("expected_document_types"))
+        .and_then(Value::as_array)
+        .filter(|types| !types.is_empty())
+        .map(|types| types.iter().filter_map(Value::as_str).collect());
+    let offered = |rule: Option<&Value>| -> Vec<&'static str> {
+        CAPTURABLE_DOCUMENT_TYPES
+            .into_iter()
+            .filter(|code| expected.as_ref().is_none_or(|e| e.contains(code)))
+            .filter(|code| match rule {
+                None | Some(Value::Bool(true)) => true,
+                Some(Value::Array(types)) => types
+                    .iter()
+                    .filter_map(Value::as_str)
+                    .any(|t| t.eq_ignore_ascii_case(code) || document_type_code(t) == Some(*code)),
+                Some(_) => false,
+            })
+            .collect()
+    };
+    let allowed = match config.get("documents_allowed") {
+        Some(Value::Object(allowed)) if !allowed.is_empty() => allowed,
+        _ => return json!({"other_countries": offered(None), "countries": []}),
+    };
+    let other_countries = allowed
+        .get("*")
+        .map(|rule| offered(Some(rule)))
+        .unwrap_or_default();
+    let mut countries: Vec<Value> = allowed
+        .iter()
+        .filter(|(code, _)| code.as_str() != "*")
+        .filter_map(|(code, rule)| {
+            let types = offered(Some(rule));
+            let country = celes::Country::from_alpha3(code).ok();
+            (!types.is_empty()).then(|| {
+                json!({
+                    "code": code,
+                    "alpha2": country.map(|c| c.alpha2),
+                    "name": country.map_or(code.as_str(), |c| c.long_name),
+                    "types": types,
+                })
+            })
+        })
+        .collect();
+    countries.sort_by(|a, b| a["name"].as_str().cmp(&b["name"].as_str()));
+    json!({"other_countries": other_countries, "countries": countries})
+}
+
 /// Checks of an identity document's extracted fields (`id_verifications[]` entry).
 /// `duplicate_of` is another session of the application that verified the same document.
 pub fn document_checks(
@@ -412,6 +475,35 @@ pub fn age_estimation_checks(
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn document_choice_follows_documents_allowed_and_expected_types() {
+        let open = document_choice(&Map::new(), None);
+        assert_eq!(
+            open,
+            json!({"other_countries": ["P", "ID", "DL", "RP"], "countries": []})
+        );
+
+        let config = object(json!({"documents_allowed": {
+            "FRA": ["P", "Identity Card"], "ESP": true, "DEU": ["HIC"], "USA": false
+        }}));
+        let choice = document_choice(&config, None);
+        assert_eq!(choice["other_countries"], json!([]));
+        let countries = choice["countries"].as_array().unwrap();
+        // Germany allows only a type the flow cannot capture, the USA nothing: not offered.
+        assert_eq!(countries.len(), 2);
+        assert_eq!(countries[0]["code"], "FRA");
+        assert_eq!(countries[0]["alpha2"], "FR");
+        assert_eq!(countries[0]["types"], json!(["P", "ID"]));
+        assert_eq!(countries[1]["code"], "ESP");
+        assert_eq!(countries[1]["types"], json!(["P", "ID", "DL", "RP"]));
+
+        let expected = json!({"expected_document_types": ["P"]});
+        let config = object(json!({"documents_allowed": {"*": ["P", "DL"], "ESP": ["ID"]}}));
+        let choice = document_choice(&config, Some(&expected));
+        assert_eq!(choice["other_countries"], json!(["P"]));
+        assert_eq!(choice["countries"], json!([]));
+    }
+
     use super::*;
     use time::macros::date;
 

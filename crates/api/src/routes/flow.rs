@@ -178,7 +178,7 @@ async fn state_json(state: &AppState, session: &Session) -> Result<Value, ApiErr
         "callback_method": session.callback_method.as_str(),
         "callback_url": if is_decided(session.status) { callback_url(session) } else { None },
         "expires_at": session.expires_at,
-        "steps": steps_json(&nodes, &config),
+        "steps": steps_json(&nodes, &config, session.expected_details.as_ref()),
         "captures": captures,
         "resubmit_info": session.resubmit_info,
         "sandbox": sandbox,

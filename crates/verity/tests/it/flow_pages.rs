@@ -165,12 +165,120 @@ async fn a_desktop_shows_a_qr_code_and_follows_the_phone_to_the_result() {
     let app = spawn_app().await;
     let dir = tempfile::tempdir().unwrap();
     let organization = organization_name(&app, &app.sandbox).await;
-    let session = create(&app, &app.sandbox, json!({"callback_method": "initiator"})).await;
+    for method in ["initiator", "completer", "both"] {
+        let session = create(&app, &app.sandbox, json!({"callback_method": method})).await;
+        let Some(_) = browser(
+            &app,
+            json!({"mode": "cross", "url": session.url, "session_id": session.id, "method": method,
+                   "artifacts": artifacts("flow"), "files": files(dir.path()), "callback": CALLBACK,
+                   "expect": "Approved", "organization": organization}),
+        )
+        .await
+        else {
+            return;
+        };
+    }
+}
+
+/// Every playable sandbox scenario through the page, on a workflow with every step a scenario
+/// can need; the status the callback carries is then checked over the API.
+#[tokio::test]
+async fn every_sandbox_scenario_is_played_in_the_browser_to_its_callback() {
+    let app = spawn_app().await;
+    let dir = tempfile::tempdir().unwrap();
+    let organization = organization_name(&app, &app.sandbox).await;
+    let (status, workflow) = app
+        .post(
+            "/v3/workflows/",
+            &app.sandbox.api_key,
+            json!({"workflow_label": "Every step", "features": [
+                {"feature": "OCR"}, {"feature": "NFC"}, {"feature": "LIVENESS"}, {"feature": "FACE_MATCH"},
+                {"feature": "AGE_ESTIMATION"}, {"feature": "AML"}, {"feature": "IP_ANALYSIS"},
+                {"feature": "PROOF_OF_ADDRESS"}, {"feature": "DATABASE_VALIDATION"}
+            ]}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{workflow}");
+    let mut sessions = Vec::new();
+    for scenario in verity_domain::sandbox::SCENARIOS
+        .iter()
+        .filter(|s| s.slug != "decline_kyb_registry_mismatch")
+    {
+        let session = create(
+            &app,
+            &app.sandbox,
+            json!({"workflow_id": workflow["workflow_id"], "sandbox_scenario": scenario.slug}),
+        )
+        .await;
+        sessions.push((scenario, session));
+    }
+    let plays: Vec<Value> = sessions
+        .iter()
+        .map(|(scenario, session)| {
+            json!({"url": session.url, "session_id": session.id, "prefix": format!("scenario-{}", scenario.slug),
+                   "expect": scenario.outcome.as_str()})
+        })
+        .collect();
+    let Some(infos) = browser(
+        &app,
+        json!({"mode": "scenarios", "sessions": plays, "artifacts": artifacts("flow"),
+               "files": files(dir.path()), "callback": CALLBACK, "organization": organization}),
+    )
+    .await
+    else {
+        return;
+    };
+    assert_eq!(
+        infos.iter().filter(|i| i.starts_with("played ")).count(),
+        15
+    );
+    for (scenario, session) in &sessions {
+        assert_eq!(
+            status_of(&app, &app.sandbox.api_key, &session.id).await,
+            scenario.outcome.as_str(),
+            "{}",
+            scenario.slug
+        );
+    }
+}
+
+/// The document-choice step offers only what the workflow's `documents_allowed` and the
+/// session's `expected_document_types` accept.
+#[tokio::test]
+async fn the_document_choice_follows_documents_allowed_and_expected_types() {
+    let app = spawn_app().await;
+    let organization = organization_name(&app, &app.sandbox).await;
+    let (status, workflow) = app
+        .post(
+            "/v3/workflows/",
+            &app.sandbox.api_key,
+            json!({"workflow_label": "France and Spain", "features": [
+                {"feature": "OCR", "config": {"documents_allowed": {
+                    "FRA": ["P", "Identity Card"], "ESP": true, "*": ["P"]}}}
+            ]}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{workflow}");
+    let session = create(
+        &app,
+        &app.sandbox,
+        json!({"workflow_id": workflow["workflow_id"],
+               "expected_details": {"expected_document_types": ["P", "ID"]}}),
+    )
+    .await;
+    let (status, state) = app
+        .flow(Method::GET, "/flow/session/", &session.token, None)
+        .await;
+    assert_eq!(status, StatusCode::OK, "{state}");
+    assert_eq!(
+        state["steps"][0]["document_choice"]["other_countries"],
+        json!(["P"])
+    );
     browser(
         &app,
-        json!({"mode": "cross", "url": session.url, "session_id": session.id,
-               "artifacts": artifacts("flow"), "files": files(dir.path()), "callback": CALLBACK,
-               "expect": "Approved", "organization": organization}),
+        json!({"mode": "choice", "url": session.url, "artifacts": artifacts("flow"),
+               "organization": organization,
+               "countries": {"FRA": ["P", "ID"], "ESP": ["P", "ID"]}, "other": ["P"]}),
     )
     .await;
 }

@@ -166,17 +166,45 @@
     if (qrStatus) qrStatus.textContent = t("qr_waiting");
   }
 
+  // Country and type, limited by the workflow's documents_allowed and the session's
+  // expected_document_types (the OCR step's document_choice, computed by the server).
   function chooseDocument() {
-    var types = ["P", "ID", "DL", "RP"];
-    var fieldset = el("fieldset", { class: "choices" }, [el("legend", { text: t("doc_type") })].concat(types.map(function (code, i) {
-      var input = el("input", { type: "radio", name: "doctype", id: "doc-" + code, value: code, checked: i === 1 });
-      return el("div", { class: "choice" }, [input, el("label", { for: "doc-" + code, text: t("doc." + code) })]);
-    })));
-    screen("document", t("doc_title"), [fieldset, el("button", { type: "button", id: "doc-continue", text: t("continue"), onclick: function () {
-      var chosen = root.querySelector("input[name=doctype]:checked");
-      docType = chosen ? chosen.value : "ID";
-      next("document");
-    } })]);
+    var ocr = state.steps.filter(function (s) { return s.feature === "OCR"; })[0];
+    var choice = (ocr && ocr.document_choice) || { other_countries: ["P", "ID", "DL", "RP"], countries: [] };
+    var regionNames = null;
+    try { regionNames = new Intl.DisplayNames([cfg.lang], { type: "region" }); } catch (e) { regionNames = null; }
+    function countryName(c) {
+      try { return (c.alpha2 && regionNames && regionNames.of(c.alpha2)) || c.name; } catch (e) { return c.name; }
+    }
+    var select = null;
+    if (choice.countries.length) {
+      var options = choice.countries.map(function (c) { return el("option", { value: c.code, text: countryName(c) }); });
+      if (choice.other_countries.length) options.push(el("option", { value: "", text: t("doc_other_country") }));
+      select = el("select", { id: "doc-country", name: "country" }, options);
+    }
+    var typesBox = el("div", { class: "doc-types" });
+    function typesFor(code) {
+      var match = choice.countries.filter(function (c) { return c.code === code; })[0];
+      return match ? match.types : choice.other_countries;
+    }
+    function renderTypes() {
+      var types = typesFor(select ? select.value : "");
+      typesBox.textContent = "";
+      typesBox.appendChild(el("fieldset", { class: "choices" }, [el("legend", { text: t("doc_type") })].concat(types.map(function (code, i) {
+        var input = el("input", { type: "radio", name: "doctype", id: "doc-" + code, value: code, checked: types.length === 1 || code === "ID" || (i === 0 && types.indexOf("ID") < 0) });
+        return el("div", { class: "choice" }, [input, el("label", { for: "doc-" + code, text: t("doc." + code) })]);
+      }))));
+    }
+    if (select) select.addEventListener("change", renderTypes);
+    renderTypes();
+    var none = !choice.countries.length && !choice.other_countries.length;
+    screen("document", t("doc_title"), none ? [notice(t("doc_none_accepted"), "error")] : [
+      select ? el("label", { for: "doc-country", text: t("doc_country") }) : null, select, typesBox,
+      el("button", { type: "button", id: "doc-continue", text: t("continue"), onclick: function () {
+        var chosen = root.querySelector("input[name=doctype]:checked");
+        docType = chosen ? chosen.value : "ID";
+        next("document");
+      } })]);
   }
 
   function stopCamera() {
