@@ -162,8 +162,8 @@ impl Store {
         };
         let mut tx = self.db.write.begin().await?;
         let changed = sqlx::query(
-            "UPDATE sessions SET status = 'In Progress', device_info = $1, updated_at = $2 \
-             WHERE id = $3 AND status = $4",
+            "UPDATE sessions SET status = 'In Progress', device_info = $1, updated_at = $2, \
+             last_activity_at = $2 WHERE id = $3 AND status = $4",
         )
         .bind(device_info.to_string())
         .bind(now.micros())
@@ -200,6 +200,18 @@ impl Store {
         self.session(session.application_id, session.id).await
     }
 
+    /// Records that the person opened the hosted page of an `In Progress` session.
+    pub async fn record_flow_activity(&self, session: SessionId) -> Result<()> {
+        sqlx::query(
+            "UPDATE sessions SET last_activity_at = $1 WHERE id = $2 AND status = 'In Progress'",
+        )
+        .bind(Timestamp::now().micros())
+        .bind(session.to_string())
+        .execute(&self.db.write)
+        .await?;
+        Ok(())
+    }
+
     /// Stores (or replaces) one capture of an `In Progress` session.
     pub async fn store_capture(
         &self,
@@ -210,13 +222,19 @@ impl Store {
         let key = capture_key(session.application_id, session.id, kind);
         let size = capture.bytes.len() as i64;
         self.media.put(&key, capture.bytes).await?;
+        let now = Timestamp::now();
         let mut tx = self.db.write.begin().await?;
-        let open: Option<String> =
-            sqlx::query_scalar("SELECT id FROM sessions WHERE id = $1 AND status = 'In Progress'")
-                .bind(session.id.to_string())
-                .fetch_optional(&mut *tx)
-                .await?;
-        if open.is_none() {
+        // An upload is the person's activity: it keeps the session from being abandoned.
+        let open = sqlx::query(
+            "UPDATE sessions SET last_activity_at = $1 WHERE id = $2 AND status = 'In Progress'",
+        )
+        .bind(now.micros())
+        .bind(session.id.to_string())
+        .execute(&mut *tx)
+        .await?
+        .rows_affected()
+            == 1;
+        if !open {
             drop(tx);
             self.media.delete(&key).await?;
             return Err(rule(
@@ -237,7 +255,7 @@ impl Store {
         .bind(kind.as_str())
         .bind(capture.content_type)
         .bind(size)
-        .bind(Timestamp::now().micros())
+        .bind(now.micros())
         .execute(&mut *tx)
         .await?;
         tx.commit().await?;

@@ -6,6 +6,7 @@ use crate::apps::Application;
 use crate::error::{corrupt, not_found, rule, Result};
 use crate::Store;
 use sqlx::Row;
+use std::time::Duration;
 use verity_domain::decision::FeatureResult;
 use verity_domain::fields::FieldErrors;
 use verity_domain::ids::{ApplicationId, SessionId, SessionToken, WorkflowId, WorkflowVersionId};
@@ -691,16 +692,26 @@ impl Store {
     }
 
     /// Moves sessions past `expires_at`: never opened → `Expired`, opened but unfinished →
-    /// `Abandoned`. Safe to run from several processes: each move is conditional on the status
+    /// `Abandoned`; and `In Progress` sessions whose person has not acted on the hosted flow for
+    /// `inactivity_limit` → `Abandoned`. Submitted sessions (with an unfinished processing job)
+    /// are never moved. Safe to run from several processes: each move is conditional on the status
     /// it read. Returns how many sessions moved.
-    pub async fn expire_sessions(&self, now: Timestamp) -> Result<usize> {
+    pub async fn expire_sessions(
+        &self,
+        now: Timestamp,
+        inactivity_limit: Duration,
+    ) -> Result<usize> {
+        let idle_since =
+            now.micros() - i64::try_from(inactivity_limit.as_micros()).unwrap_or(i64::MAX);
         let rows = sqlx::query(
             "SELECT id, application_id, status FROM sessions \
-             WHERE status IN ('Not Started', 'In Progress') AND expires_at <= $1 \
+             WHERE (status IN ('Not Started', 'In Progress') AND expires_at <= $1 \
+                    OR status = 'In Progress' AND COALESCE(last_activity_at, updated_at) <= $2) \
              AND NOT EXISTS (SELECT 1 FROM processing_jobs j WHERE j.session_id = sessions.id AND j.state <> 'done') \
              LIMIT 500",
         )
         .bind(now.micros())
+        .bind(idle_since)
         .fetch_all(&self.db.read)
         .await?;
         let mut moved = 0;

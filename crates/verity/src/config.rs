@@ -39,6 +39,10 @@ pub struct Config {
     pub max_body_bytes: usize,
     /// How often sessions past their expiry are moved to Expired / Abandoned.
     pub expiry_sweep_seconds: u64,
+    /// An `In Progress` session whose person has not opened the page, started or uploaded for
+    /// this long becomes `Abandoned` (Didit does not document its timer; an hour lets a person
+    /// fetch a document or switch devices).
+    pub abandon_after_inactive_seconds: u64,
     /// How long an API-key lookup is cached in memory.
     pub key_cache_seconds: u64,
     /// Lifetime of OAuth client and console user access tokens (`expires_in`).
@@ -69,6 +73,7 @@ impl Default for Config {
             master_key: None,
             max_body_bytes: 4 * 1024 * 1024,
             expiry_sweep_seconds: 30,
+            abandon_after_inactive_seconds: 3600,
             key_cache_seconds: 5,
             token_ttl_seconds: 86_400,
             rate_limits: RateLimits::default(),

@@ -118,6 +118,7 @@ impl Server {
         let sweep = tokio::spawn(expiry_sweep(
             self.store.clone(),
             Duration::from_secs(self.config.expiry_sweep_seconds.max(1)),
+            Duration::from_secs(self.config.abandon_after_inactive_seconds.max(1)),
             stop_rx.clone(),
         ));
         let worker_public_url = public_url.clone();
@@ -176,17 +177,19 @@ impl Server {
     }
 }
 
-/// Moves expired sessions on a fixed period. Errors are logged and retried next period.
+/// Moves expired and inactive sessions on a fixed period. Errors are logged and retried next
+/// period.
 async fn expiry_sweep(
     store: Store,
     period: Duration,
+    inactivity_limit: Duration,
     mut stop: tokio::sync::watch::Receiver<bool>,
 ) {
     let mut ticker = tokio::time::interval(period);
     loop {
         tokio::select! {
             _ = ticker.tick() => {
-                match store.expire_sessions(verity_domain::Timestamp::now()).await {
+                match store.expire_sessions(verity_domain::Timestamp::now(), inactivity_limit).await {
                     Ok(0) => {}
                     Ok(moved) => tracing::info!(moved, "expired sessions"),
                     Err(error) => tracing::warn!(error = %error, "expiry sweep failed"),

@@ -89,6 +89,7 @@ async fn render(
             Framing::Embeddable,
         ));
     }
+    state.store.record_flow_activity(session.id).await?;
     let app = state.store.application(session.application_id).await?;
     let organization = state.store.organization(app.organization_id).await?.name;
     let sandbox = session.environment == Environment::Sandbox;

@@ -1,6 +1,7 @@
-use crate::helpers::{eventually, spawn_app, spawn_app_with};
-use reqwest::StatusCode;
+use crate::helpers::{eventually, sample_png, spawn_app, spawn_app_with};
+use reqwest::{Method, StatusCode};
 use serde_json::json;
+use std::time::Duration;
 
 #[tokio::test]
 async fn update_status_follows_the_transition_table_and_records_reviews() {
@@ -264,4 +265,69 @@ async fn sweep_expires_unopened_and_abandons_unfinished_sessions() {
         .await;
     assert_eq!(events["results"][1]["previous_status"], "Not Started");
     assert_eq!(events["results"][1]["status"], "Expired");
+}
+
+/// A person who opened the flow and then stopped acting on it past the inactivity limit is
+/// `Abandoned` (with its status event); an upload counts as activity; the page then says so.
+#[tokio::test]
+async fn inactive_sessions_are_abandoned_and_uploads_keep_them_open() {
+    let app = spawn_app().await;
+    let key = &app.live.api_key;
+    let mut sessions = Vec::new();
+    for _ in 0..2 {
+        let created = app.create_session(json!({})).await;
+        let token = created["session_token"].as_str().unwrap().to_owned();
+        let (status, _) = app
+            .flow(Method::POST, "/flow/session/start/", &token, None)
+            .await;
+        assert_eq!(status, StatusCode::OK);
+        let id = created["session_id"].as_str().unwrap().to_owned();
+        // Both look idle for two hours...
+        app.execute_sql(
+            "UPDATE sessions SET last_activity_at = 0, updated_at = 0 WHERE id = $1",
+            &[&id],
+        )
+        .await;
+        sessions.push((id, token, created["url"].as_str().unwrap().to_owned()));
+    }
+    // ...until the second person uploads a picture.
+    let (status, body) = app
+        .flow(
+            Method::POST,
+            "/flow/session/captures/document_front/",
+            &sessions[1].1,
+            Some(sample_png(640, 400, 7)),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    // The test server's own sweep (every second, same limit) may get there first.
+    app.store
+        .expire_sessions(verity_domain::Timestamp::now(), Duration::from_secs(3600))
+        .await
+        .unwrap();
+    for ((id, _, _), expected) in sessions.iter().zip(["Abandoned", "In Progress"]) {
+        let (_, decision) = app.get(&format!("/v3/session/{id}/decision/"), key).await;
+        assert_eq!(decision["status"], expected);
+    }
+    let (_, events) = app
+        .get(&format!("/v3/session/{}/events/", sessions[0].0), key)
+        .await;
+    let last = events["results"]
+        .as_array()
+        .unwrap()
+        .last()
+        .unwrap()
+        .clone();
+    assert_eq!(last["previous_status"], "In Progress", "{events}");
+    assert_eq!(last["status"], "Abandoned", "{events}");
+    // The abandoned link no longer takes captures.
+    let (status, body) = app
+        .flow(
+            Method::POST,
+            "/flow/session/captures/document_front/",
+            &sessions[0].1,
+            Some(sample_png(640, 400, 8)),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CONFLICT, "{body}");
 }

@@ -45,7 +45,10 @@ async fn a_live_session_waits_for_its_engine_and_is_never_faked() {
         .await;
     let before = app
         .store
-        .expire_sessions(verity_domain::Timestamp::now())
+        .expire_sessions(
+            verity_domain::Timestamp::now(),
+            std::time::Duration::from_secs(3600),
+        )
         .await
         .unwrap();
     assert_eq!(before, 0);

@@ -453,6 +453,7 @@
         if (before === "Not Started") { initiatorHere = true; remember("initiator"); }
         buildPlan();
         if (state.processing || ["Approved", "Declined", "In Review"].indexOf(state.status) >= 0) return processing(false);
+        if (state.status === "Abandoned") return screen("abandoned", t("abandoned_title"), [notice(t("abandoned"), "error")]);
         if (state.status !== "In Progress") return failed({ status: 409, body: { code: "session_not_in_progress" } });
         if (navigator.mediaDevices && navigator.mediaDevices.enumerateDevices) {
           navigator.mediaDevices.enumerateDevices().then(function (devices) {
