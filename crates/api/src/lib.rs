@@ -106,6 +106,7 @@ pub fn router(state: AppState) -> Router {
         .routes(routes!(data_transfer::transfer_picture))
         .routes(routes!(media::session_media))
         .routes(routes!(corrections::update_data))
+        .routes(routes!(corrections::update_poa_data))
         .routes(routes!(corrections::update_feature_status))
         .routes(routes!(sandbox::scenarios))
         .routes(routes!(sandbox::arm))

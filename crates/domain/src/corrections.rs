@@ -1,5 +1,6 @@
 //! Reviewer corrections (spec §3.10): `PATCH …/update-data/` edits an identity document's
-//! extracted fields, `PATCH …/features/{node_id}/update-status/` overrides one node's status.
+//! extracted fields, `PATCH …/update-poa-data/` a proof of address's, and
+//! `PATCH …/features/{node_id}/update-status/` overrides one node's status.
 
 use crate::fields::{not_a_choice, FieldErrors, ObjectReader};
 use crate::status::FeatureStatus;
@@ -37,9 +38,20 @@ const TEXT_FIELDS: [&str; 6] = [
     "first_name",
 ];
 
-/// A validated `update-data` body: the fields to set on the entry, and which node.
+/// `update-poa-data`'s `document_type` choices (spec §5.7).
+const POA_DOCUMENT_TYPES: [&str; 5] = [
+    "UTILITY_BILL",
+    "BANK_STATEMENT",
+    "GOVERNMENT_ISSUED_DOCUMENT",
+    "OTHER_POA_DOCUMENT",
+    "UNKNOWN",
+];
+
+/// A validated `update-data` or `update-poa-data` body: the fields to set on the entry, and
+/// which node (of `feature`: `OCR` or `PROOF_OF_ADDRESS`).
 #[derive(Debug, Clone, PartialEq)]
 pub struct DataUpdate {
+    pub feature: Feature,
     pub node_id: Option<String>,
     pub set: Map<String, Value>,
     /// `extra_fields` keys to set (`null` deletes).
@@ -123,10 +135,95 @@ impl DataUpdate {
             errors.add("non_field_errors", "Send at least one field to update.");
         }
         errors.into_result(DataUpdate {
+            feature: Feature::Ocr,
             node_id: node_id.or_else(|| query_node.map(str::to_owned)),
             set,
             extra_fields,
         })
+    }
+
+    /// An `update-poa-data` body: `issuing_state`, `document_type`, `document_language`,
+    /// `issuer`, `issue_date`, `poa_address`, `name_on_document`, `extra_fields`,
+    /// `poa_parsed_address`, `node_id`.
+    pub fn parse_poa(
+        body: &Map<String, Value>,
+        query_node: Option<&str>,
+    ) -> Result<Self, FieldErrors> {
+        let mut reader = ObjectReader::new(body);
+        let mut set = Map::new();
+        for (field, max) in [
+            ("issuer", 512),
+            ("poa_address", 1024),
+            ("name_on_document", 512),
+        ] {
+            if let Some(text) = reader.string(field, max) {
+                set.insert(field.to_owned(), Value::String(text));
+            }
+        }
+        let issuing_state = reader.string("issuing_state", 3);
+        let document_type = reader.string("document_type", 64);
+        let language = reader.string("document_language", 5);
+        let issue_date = reader.string("issue_date", 10);
+        let extra = reader.object("extra_fields").cloned();
+        let parsed_address = reader.object("poa_parsed_address").cloned();
+        let node_id = reader.string("node_id", 128);
+        let mut errors = reader.finish();
+        if let Some(code) = issuing_state {
+            if code.len() == 3 && code.bytes().all(|b| b.is_ascii_uppercase()) {
+                set.insert("issuing_state".into(), Value::String(code));
+            } else {
+                errors.add(
+                    "issuing_state",
+                    "Enter an ISO 3166-1 alpha-3 country code (e.g. ESP).",
+                );
+            }
+        }
+        if let Some(text) = document_type {
+            if POA_DOCUMENT_TYPES.contains(&text.as_str()) {
+                set.insert("document_type".into(), Value::String(text));
+            } else {
+                errors.add("document_type", not_a_choice(&text));
+            }
+        }
+        if let Some(language) = language {
+            if language.len() >= 2
+                && language
+                    .bytes()
+                    .all(|b| b.is_ascii_alphabetic() || b == b'-')
+            {
+                set.insert("document_language".into(), Value::String(language));
+            } else {
+                errors.add("document_language", "Enter a language code (e.g. en).");
+            }
+        }
+        if let Some(text) = issue_date {
+            if parse_date(&text).is_some() {
+                set.insert("issue_date".into(), Value::String(text));
+            } else {
+                errors.add("issue_date", "Date has wrong format. Use YYYY-MM-DD.");
+            }
+        }
+        if let Some(address) = parsed_address {
+            set.insert("poa_parsed_address".into(), Value::Object(address));
+        }
+        let extra_fields = extra.unwrap_or_default();
+        if set.is_empty() && extra_fields.is_empty() && errors.is_empty() {
+            errors.add("non_field_errors", "Send at least one field to update.");
+        }
+        errors.into_result(DataUpdate {
+            feature: Feature::ProofOfAddress,
+            node_id: node_id.or_else(|| query_node.map(str::to_owned)),
+            set,
+            extra_fields,
+        })
+    }
+
+    /// How the corrected step is named in messages.
+    pub fn step_name(&self) -> &'static str {
+        match self.feature {
+            Feature::ProofOfAddress => "proof of address",
+            _ => "ID verification",
+        }
     }
 
     /// Applies the update to an `id_verifications[]` entry; returns the fields that changed.

@@ -34,9 +34,9 @@ fn decided(status: SessionStatus) -> bool {
 }
 
 impl Store {
-    /// Edits the extracted data of an identity-document node (the one named, else the first).
-    /// Returns the node id and the fields that changed.
-    pub async fn update_document_data(
+    /// Edits the extracted data of an identity-document or proof-of-address node (the one
+    /// named, else the first of its feature). Returns the node id and the fields that changed.
+    pub async fn update_node_data(
         &self,
         app: ApplicationId,
         id: SessionId,
@@ -44,21 +44,18 @@ impl Store {
         actor: &str,
     ) -> Result<(String, Vec<String>)> {
         let session = self.session(app, id).await?;
+        let step = update.step_name();
         let node = match &update.node_id {
             Some(node_id) => session
                 .nodes
                 .iter()
-                .find(|n| &n.node_id == node_id && n.feature == Feature::Ocr)
-                .ok_or_else(|| {
-                    rule(format!(
-                        "{node_id} is not an ID verification step of this session."
-                    ))
-                })?,
+                .find(|n| &n.node_id == node_id && n.feature == update.feature)
+                .ok_or_else(|| rule(format!("{node_id} is not a {step} step of this session.")))?,
             None => session
                 .nodes
                 .iter()
-                .find(|n| n.feature == Feature::Ocr)
-                .ok_or_else(|| rule("This session has no ID verification step."))?,
+                .find(|n| n.feature == update.feature)
+                .ok_or_else(|| rule(format!("This session has no {step} step.")))?,
         };
         let now = Timestamp::now();
         let mut tx = self.db.write.begin().await?;
@@ -70,9 +67,9 @@ impl Store {
         .fetch_optional(&mut *tx)
         .await?;
         let Some(payload) = payload else {
-            return Err(rule(
-                "The ID verification step has no result to correct yet.",
-            ));
+            return Err(rule(format!(
+                "The {step} step has no result to correct yet."
+            )));
         };
         let mut payload: Map<String, Value> = serde_json::from_str(&payload)?;
         let changed = update.apply(&mut payload);

@@ -6,8 +6,9 @@ use crate::extract::{JsonObject, QueryPairs, Tenant};
 use crate::state::AppState;
 use axum::extract::{Path, State};
 use axum::Json;
-use serde_json::{json, Value};
+use serde_json::{json, Map, Value};
 use verity_domain::corrections::{feature_type, DataUpdate, FeatureStatusUpdate};
+use verity_domain::fields::FieldErrors;
 use verity_domain::review::API_CLIENT;
 
 #[utoipa::path(patch, path = "/v3/session/{session_id}/update-data/", tag = "sessions",
@@ -23,12 +24,43 @@ pub async fn update_data(
     query: QueryPairs,
     JsonObject(body): JsonObject,
 ) -> Result<Json<Value>, ApiError> {
-    let id = session_id(&id)?;
+    correct_data(&state, &tenant, &id, DataUpdate::parse, &query, &body).await
+}
+
+#[utoipa::path(patch, path = "/v3/session/{session_id}/update-poa-data/", tag = "sessions",
+    security(("api_key" = [])),
+    params(("session_id" = String, Path), ("node_id" = Option<String>, Query, description = "The proof-of-address node on workflows with several (also accepted in the body)")),
+    request_body(content = Value, description = "Only the fields to change: issuing_state, document_type (UTILITY_BILL | BANK_STATEMENT | GOVERNMENT_ISSUED_DOCUMENT | OTHER_POA_DOCUMENT | UNKNOWN), document_language, issuer, issue_date, poa_address, name_on_document, extra_fields (null deletes a key), poa_parsed_address, node_id"),
+    responses((status = 200, description = "{session_id, node_id, updated_fields}; a data.updated event and a DATA_UPDATE review are recorded", body = Value),
+              (status = 400, description = "Field errors, or no proof-of-address result yet"), (status = 404, description = "Not found")))]
+pub async fn update_poa_data(
+    State(state): State<AppState>,
+    tenant: Tenant,
+    Path(id): Path<String>,
+    query: QueryPairs,
+    JsonObject(body): JsonObject,
+) -> Result<Json<Value>, ApiError> {
+    correct_data(&state, &tenant, &id, DataUpdate::parse_poa, &query, &body).await
+}
+
+/// Parses a data-correction body (with the `node_id` of the query string) for its step kind.
+type ParseDataUpdate = fn(&Map<String, Value>, Option<&str>) -> Result<DataUpdate, FieldErrors>;
+
+/// Both data corrections: parse the body for its step kind, then edit the stored result.
+async fn correct_data(
+    state: &AppState,
+    tenant: &Tenant,
+    id: &str,
+    parse: ParseDataUpdate,
+    query: &QueryPairs,
+    body: &Map<String, Value>,
+) -> Result<Json<Value>, ApiError> {
+    let id = session_id(id)?;
     state.store.session(tenant.app.id, id).await?;
-    let update = DataUpdate::parse(&body, query.get("node_id"))?;
+    let update = parse(body, query.get("node_id"))?;
     let (node_id, changed) = state
         .store
-        .update_document_data(tenant.app.id, id, &update, API_CLIENT)
+        .update_node_data(tenant.app.id, id, &update, API_CLIENT)
         .await?;
     Ok(Json(
         json!({"session_id": id, "node_id": node_id, "updated_fields": changed}),

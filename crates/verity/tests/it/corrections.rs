@@ -49,6 +49,72 @@ async fn update_data_edits_the_document_and_emits_data_updated() {
 }
 
 #[tokio::test]
+async fn update_poa_data_edits_the_proof_of_address() {
+    let app = spawn_app().await;
+    let key = &app.sandbox.api_key;
+    let (status, workflow) = app
+        .post(
+            "/v3/workflows/",
+            key,
+            json!({"workflow_label": "KYC + address", "features": [
+                {"feature": "OCR"}, {"feature": "PROOF_OF_ADDRESS"}
+            ]}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{workflow}");
+    let decision = app
+        .complete_sandbox_session(key, json!({"workflow_id": workflow["workflow_id"]}))
+        .await;
+    let id = decision["session_id"].as_str().unwrap();
+    let path = format!("/v3/session/{id}/update-poa-data/");
+    let (status, body) = app
+        .patch(
+            &path,
+            key,
+            json!({"document_type": "PAYSLIP", "issue_date": "yesterday", "issuing_state": "es"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    for field in ["document_type", "issue_date", "issuing_state"] {
+        assert!(body[field].is_array(), "{field}: {body}");
+    }
+    let (status, body) = app
+        .patch(
+            &path,
+            key,
+            json!({"document_type": "BANK_STATEMENT", "issuer": "Banco Ejemplo",
+                   "poa_address": "Calle Mayor 1, 28013 Madrid", "issue_date": "2026-10-01",
+                   "poa_parsed_address": {"street_1": "Calle Mayor 1", "city": "Madrid", "country": "ESP"}}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["node_id"], "feature_proof_of_address");
+    let (_, after) = app.get(&format!("/v3/session/{id}/decision/"), key).await;
+    let poa = &after["poa_verifications"][0];
+    assert_eq!(poa["document_type"], "BANK_STATEMENT");
+    assert_eq!(poa["issuer"], "Banco Ejemplo");
+    assert_eq!(poa["poa_address"], "Calle Mayor 1, 28013 Madrid");
+    assert_eq!(poa["poa_parsed_address"]["city"], "Madrid");
+    let (_, events) = app.get(&format!("/v3/session/{id}/events/"), key).await;
+    let types = field_list(&events["results"], "event_type");
+    assert_eq!(types.last().map(String::as_str), Some("data.updated"));
+    // A session without a proof-of-address step has nothing to correct.
+    let plain = app.complete_sandbox_session(key, json!({})).await;
+    let (status, body) = app
+        .patch(
+            &format!(
+                "/v3/session/{}/update-poa-data/",
+                plain["session_id"].as_str().unwrap()
+            ),
+            key,
+            json!({"issuer": "X"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    assert!(body.to_string().contains("proof of address"), "{body}");
+}
+
+#[tokio::test]
 async fn a_node_status_override_re_derives_the_session_status() {
     let app = spawn_app().await;
     let key = &app.sandbox.api_key;

@@ -195,6 +195,7 @@ async fn openapi_documents_every_route() {
         ("/auth/v2/session/{session_id}/media/{name}/", "get"),
         ("/v3/session/{session_id}/media/{name}/", "get"),
         ("/v3/session/{session_id}/update-data/", "patch"),
+        ("/v3/session/{session_id}/update-poa-data/", "patch"),
         (
             "/v3/session/{session_id}/features/{node_id}/update-status/",
             "patch",
