@@ -9,6 +9,7 @@
 //   mode "expired": the expired-link page;
 //   mode "scenarios": every sandbox session of `sessions` ({url, session_id, expect, prefix}) by
 //                   upload in one browser, each ending in its callback redirect;
+//   mode "branding": the application's logo, favicon and accent colour (`accent`, rgb()) show;
 //   mode "choice":  the document-choice step offers exactly `countries` ({name: [types]}) and,
 //                   for any other country, `other` types.
 // Lines: `INFO <text>` for the Rust test, `ASK <question>` for checks only it can make.
@@ -364,6 +365,28 @@ async function scenariosMode() {
   }
 }
 
+async function brandingMode() {
+  const browser = await launch(["--use-fake-ui-for-media-stream"]);
+  try {
+    const page = await (await browser.newContext({ viewport: PHONE, locale: "en-GB" })).newPage();
+    const failures = [];
+    watch(page, failures);
+    await page.goto(o.url);
+    await onScreen(page, "welcome");
+    await page.waitForLoadState("load");
+    const logo = await page.$eval("header img.logo", (img) => ({ width: img.naturalWidth, src: img.src }));
+    check(logo.width > 0 && logo.src.includes("/branding/"), `logo ${JSON.stringify(logo)}`);
+    const icon = await page.$eval("link[rel=icon]", (l) => l.href);
+    check(icon.includes("/branding/") && icon.includes("image_favicon"), `favicon ${icon}`);
+    const color = await page.$eval("#start", (b) => getComputedStyle(b).backgroundColor);
+    check(color === o.accent, `start button is ${color}, expected ${o.accent}`);
+    await shoot(page, dir, "branding-welcome");
+    check(failures.length === 0, `browser errors: ${failures.join("; ")}`);
+  } finally {
+    await browser.close();
+  }
+}
+
 async function choiceMode() {
   const browser = await launch(["--use-fake-ui-for-media-stream"]);
   try {
@@ -394,7 +417,7 @@ finish(async () => {
   fs.mkdirSync(dir, { recursive: true });
   const modes = {
     upload: uploadMode, camera: cameraMode, cross: crossMode, expired: expiredMode,
-    scenarios: scenariosMode, choice: choiceMode,
+    scenarios: scenariosMode, choice: choiceMode, branding: brandingMode,
   };
   await modes[o.mode]();
 });

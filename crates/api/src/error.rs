@@ -78,6 +78,13 @@ impl From<FieldErrors> for ApiError {
     }
 }
 
+impl From<verity_domain::capture::CaptureError> for ApiError {
+    fn from(refusal: verity_domain::capture::CaptureError) -> Self {
+        let status = StatusCode::from_u16(refusal.status).unwrap_or(StatusCode::BAD_REQUEST);
+        coded(status, refusal.code, refusal.message)
+    }
+}
+
 /// A coded refusal (hosted-flow API).
 pub fn coded(status: StatusCode, code: &'static str, detail: impl Into<String>) -> ApiError {
     ApiError::Coded {

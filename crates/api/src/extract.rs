@@ -2,7 +2,7 @@
 //! key, applies the rate limits, and hands over the caller's application, by which every store
 //! lookup is scoped. [`BearerTenant`] does the same from an OAuth client token, [`ConsoleUser`]
 //! for a console user's token (scoped by organization). [`JsonObject`] reads a JSON body with
-//! DRF-shaped errors.
+//! DRF-shaped errors; [`FormBody`] a JSON or `multipart/form-data` body (text fields and files).
 
 use crate::error::ApiError;
 use crate::oauth::{Claims, TokenUse};
@@ -224,6 +224,80 @@ fn json_type(value: &Value) -> &'static str {
         Value::String(_) => "str",
         Value::Array(_) => "list",
         Value::Object(_) => "dict",
+    }
+}
+
+/// A body that is either JSON (an object) or `multipart/form-data`: text parts become string
+/// fields, parts with a file name (or any non-text content type) become files. Over the body
+/// limit → 413; a malformed multipart body → 400.
+pub struct FormBody {
+    pub fields: Map<String, Value>,
+    pub files: Vec<(String, Bytes)>,
+}
+
+impl<S: Send + Sync> FromRequest<S> for FormBody {
+    type Rejection = ApiError;
+
+    async fn from_request(request: Request, state: &S) -> Result<Self, ApiError> {
+        let multipart = request
+            .headers()
+            .get(axum::http::header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|t| t.starts_with("multipart/form-data"));
+        if !multipart {
+            let JsonObject(fields) = JsonObject::from_request(request, state).await?;
+            return Ok(FormBody {
+                fields,
+                files: Vec::new(),
+            });
+        }
+        let limit = request
+            .extensions()
+            .get::<BodyLimit>()
+            .map_or(usize::MAX, |l| l.0);
+        let malformed = |text: String| {
+            FieldErrors::single(
+                "non_field_errors",
+                format!("Malformed multipart body: {text}"),
+            )
+        };
+        let mut form = axum::extract::Multipart::from_request(request, state)
+            .await
+            .map_err(|rejection| malformed(rejection.body_text()))?;
+        let mut body = FormBody {
+            fields: Map::new(),
+            files: Vec::new(),
+        };
+        loop {
+            let field = match form.next_field().await {
+                Ok(Some(field)) => field,
+                Ok(None) => break,
+                Err(error) if error.status() == StatusCode::PAYLOAD_TOO_LARGE => {
+                    return Err(ApiError::PayloadTooLarge { limit });
+                }
+                Err(error) => return Err(malformed(error.body_text()).into()),
+            };
+            let name = field.name().unwrap_or_default().to_owned();
+            let is_file = field.file_name().is_some()
+                || field
+                    .content_type()
+                    .is_some_and(|t| !t.starts_with("text/plain"));
+            let bytes = field.bytes().await.map_err(|error| {
+                if error.status() == StatusCode::PAYLOAD_TOO_LARGE {
+                    ApiError::PayloadTooLarge { limit }
+                } else {
+                    malformed(error.body_text()).into()
+                }
+            })?;
+            if is_file {
+                body.files.push((name, bytes));
+            } else {
+                let text = String::from_utf8(bytes.to_vec())
+                    .map_err(|_| FieldErrors::single(&name, "Text fields must be UTF-8."))?;
+                body.fields.insert(name, Value::String(text));
+            }
+        }
+        Ok(body)
     }
 }
 

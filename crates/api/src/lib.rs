@@ -28,8 +28,8 @@ use axum::routing::get;
 use axum::{Extension, Json, Router};
 use error::ApiError;
 use routes::{
-    corrections, data_transfer, flow, legacy, media, oauth as oauth_routes, organizations,
-    programmatic, reports, sandbox, sessions, system, webhooks, workflows,
+    branding, corrections, data_transfer, flow, legacy, media, oauth as oauth_routes,
+    organizations, programmatic, reports, sandbox, sessions, system, webhooks, workflows,
 };
 use std::sync::Arc;
 use tower_http::catch_panic::CatchPanicLayer;
@@ -105,6 +105,8 @@ pub fn router(state: AppState) -> Router {
         .routes(routes!(data_transfer::transfer_decision))
         .routes(routes!(data_transfer::transfer_picture))
         .routes(routes!(media::session_media))
+        .routes(routes!(branding::get_branding, branding::update_branding))
+        .routes(routes!(branding::branding_file))
         .routes(routes!(corrections::update_data))
         .routes(routes!(corrections::update_poa_data))
         .routes(routes!(corrections::update_feature_status))

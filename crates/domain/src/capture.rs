@@ -55,7 +55,7 @@ impl CaptureKind {
             CaptureKind::PoaDocument => {
                 &["image/jpeg", "image/png", "image/webp", "application/pdf"]
             }
-            _ => &["image/jpeg", "image/png", "image/webp"],
+            _ => &IMAGE_TYPES,
         }
     }
 }
@@ -160,24 +160,40 @@ fn sniff(bytes: &[u8]) -> Option<&'static str> {
 
 /// Checks an upload for `kind`: size, type by magic bytes, pixel dimensions (header only).
 pub fn check_capture(kind: CaptureKind, bytes: Vec<u8>) -> Result<CheckedCapture, CaptureError> {
+    check_upload(bytes, kind.accepts(), kind.max_bytes())
+}
+
+/// Image types any uploaded picture may have.
+pub const IMAGE_TYPES: [&str; 3] = ["image/jpeg", "image/png", "image/webp"];
+
+/// Checks an uploaded file: at most `max_bytes`, one of `accepts` by its magic bytes, and an
+/// image's pixel dimensions read from its header (before anything decodes it); JPEG and PNG
+/// metadata (EXIF, XMP, text) removed.
+pub fn check_upload(
+    bytes: Vec<u8>,
+    accepts: &[&str],
+    max_bytes: usize,
+) -> Result<CheckedCapture, CaptureError> {
     if bytes.is_empty() {
         return Err(refuse(400, "empty_upload", "The upload is empty."));
     }
-    if bytes.len() > kind.max_bytes() {
+    if bytes.len() > max_bytes {
+        let limit = if max_bytes >= 1024 * 1024 {
+            format!("{} MB", max_bytes / (1024 * 1024))
+        } else {
+            format!("{} KB", max_bytes / 1024)
+        };
         return Err(refuse(
             413,
             "file_too_large",
-            format!(
-                "The file is larger than {} MB.",
-                kind.max_bytes() / (1024 * 1024)
-            ),
+            format!("The file is larger than {limit}."),
         ));
     }
-    let Some(content_type) = sniff(&bytes).filter(|t| kind.accepts().contains(t)) else {
+    let Some(content_type) = sniff(&bytes).filter(|t| accepts.contains(t)) else {
         return Err(refuse(
             415,
             "unsupported_file_type",
-            format!("Upload one of: {}.", kind.accepts().join(", ")),
+            format!("Upload one of: {}.", accepts.join(", ")),
         ));
     };
     if content_type == "application/pdf" {

@@ -7,6 +7,8 @@ use crate::workflows::insert_workflow_version;
 use crate::{Sealer, Store};
 use sqlx::Row;
 use verity_domain::account::ApplicationMetadata;
+use verity_domain::branding::{BrandImage, Branding, StoredBrandImage};
+use verity_domain::capture::CheckedCapture;
 use verity_domain::ids::{ApiKeyId, ApplicationId, OrganizationId, WorkflowId};
 use verity_domain::session::Environment;
 use verity_domain::workflow::WorkflowSettings;
@@ -512,5 +514,56 @@ impl Store {
                 .fetch_one(&self.db.write)
                 .await?;
         Ok(self.sealer.open(&sealed)?)
+    }
+}
+
+impl Store {
+    /// An application's branding (Verity's defaults when it has none).
+    pub async fn branding(&self, app: ApplicationId) -> Result<Branding> {
+        let text: Option<String> =
+            sqlx::query_scalar("SELECT branding FROM applications WHERE id = $1")
+                .bind(app.to_string())
+                .fetch_optional(&self.db.read)
+                .await?
+                .ok_or_else(not_found)?;
+        match text {
+            Some(text) => Ok(serde_json::from_str(&text)?),
+            None => Ok(Branding::default()),
+        }
+    }
+
+    /// Replaces an application's branding: `uploads` are stored first, then the record, then
+    /// the objects of images that were replaced or removed are deleted.
+    pub async fn save_branding(
+        &self,
+        app: ApplicationId,
+        mut branding: Branding,
+        uploads: Vec<(BrandImage, CheckedCapture)>,
+    ) -> Result<Branding> {
+        let previous = self.branding(app).await?;
+        for (kind, image) in uploads {
+            let version = uuid::Uuid::new_v4().simple().to_string();
+            let object_key = format!("{app}/branding/{}-{version}", kind.as_str());
+            self.media.put(&object_key, image.bytes).await?;
+            branding.images.insert(
+                kind,
+                StoredBrandImage {
+                    object_key,
+                    content_type: image.content_type.to_owned(),
+                    version,
+                },
+            );
+        }
+        sqlx::query("UPDATE applications SET branding = $1 WHERE id = $2")
+            .bind(serde_json::to_string(&branding)?)
+            .bind(app.to_string())
+            .execute(&self.db.write)
+            .await?;
+        for (kind, old) in &previous.images {
+            if branding.images.get(kind) != Some(old) {
+                self.media.delete(&old.object_key).await?;
+            }
+        }
+        Ok(branding)
     }
 }

@@ -175,6 +175,7 @@ impl Ctx {
             status,
             framing: Framing::Deny,
             brand: None,
+            branding: None,
         }
         .into_response()
     }

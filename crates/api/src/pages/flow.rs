@@ -13,6 +13,7 @@
 //! docs/hosted-flow.md for why that is safe.
 
 use super::{escape, message_page, qr_svg, Framing, Lang, Page};
+use crate::routes::branding::BrandingUrls;
 use crate::state::AppState;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
@@ -92,6 +93,7 @@ async fn render(
     state.store.record_flow_activity(session.id).await?;
     let app = state.store.application(session.application_id).await?;
     let organization = state.store.organization(app.organization_id).await?.name;
+    let branding = BrandingUrls::of(app.id, &state.store.branding(app.id).await?);
     let sandbox = session.environment == Environment::Sandbox;
     let link = session.url(state.public_url());
     let config = json!({
@@ -139,6 +141,7 @@ async fn render(
         status: StatusCode::OK,
         framing: Framing::Embeddable,
         brand: Some(organization),
+        branding: Some(branding),
     }
     .into_response())
 }

@@ -257,6 +257,8 @@ pub struct Page {
     pub framing: Framing,
     /// The name in the top bar (white label); Verity's own name when `None`.
     pub brand: Option<String>,
+    /// The application's logo, favicon and accent stylesheet (white label).
+    pub branding: Option<crate::routes::branding::BrandingUrls>,
 }
 
 /// Who may frame a page.
@@ -289,21 +291,42 @@ impl Page {
             .aside
             .map(|a| format!("<aside class=\"aside\">{a}</aside>"))
             .unwrap_or_default();
+        let brand = escape(&self.brand.unwrap_or_else(|| self.lang.t("brand")));
+        let branding = self
+            .branding
+            .unwrap_or(crate::routes::branding::BrandingUrls {
+                logo: None,
+                favicon: None,
+                stylesheet: None,
+            });
+        let icon = match &branding.favicon {
+            Some(url) => format!("<link rel=\"icon\" href=\"{}\">", escape(url)),
+            None => format!(
+                "<link rel=\"icon\" href=\"{}\" type=\"image/svg+xml\">",
+                escape(&asset_url("favicon.svg"))
+            ),
+        };
+        let theme = branding
+            .stylesheet
+            .map(|url| format!("\n<link rel=\"stylesheet\" href=\"{}\">", escape(&url)))
+            .unwrap_or_default();
+        let logo = branding
+            .logo
+            .map(|url| format!("<img class=\"logo\" src=\"{}\" alt=\"\">", escape(&url)))
+            .unwrap_or_default();
         let html = format!(
             "<!doctype html>\n<html lang=\"{lang}\">\n<head>\n<meta charset=\"utf-8\">\n\
              <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
              <meta name=\"referrer\" content=\"no-referrer\">\n\
              <title>{title} · {brand}</title>\n\
-             <link rel=\"icon\" href=\"{icon}\" type=\"image/svg+xml\">\n\
-             <link rel=\"stylesheet\" href=\"{css}\">\n{scripts}\n</head>\n<body>\n\
-             <header class=\"bar\"><span class=\"brand\">{brand}</span></header>\n\
+             {icon}\n\
+             <link rel=\"stylesheet\" href=\"{css}\">{theme}\n{scripts}\n</head>\n<body>\n\
+             <header class=\"bar\">{logo}<span class=\"brand\">{brand}</span></header>\n\
              <div class=\"layout\">\n<main id=\"main\" class=\"card\" tabindex=\"-1\">\n{main}\n</main>\n{aside}\n</div>\n\
              </body>\n</html>\n",
             lang = self.lang.code(),
             title = escape(&self.title),
-            brand = escape(&self.brand.unwrap_or_else(|| self.lang.t("brand"))),
             css = escape(&asset_url("pages.css")),
-            icon = escape(&asset_url("favicon.svg")),
             main = self.main,
         );
         let mut response = (self.status, html).into_response();
@@ -344,6 +367,7 @@ pub fn message_page(
         status,
         framing,
         brand: None,
+        branding: None,
     }
     .into_response()
 }

@@ -276,10 +276,7 @@ pub async fn flow_capture(
             )
         }
     })?;
-    let checked = check_capture(kind, bytes.to_vec()).map_err(|refusal| {
-        let status = StatusCode::from_u16(refusal.status).unwrap_or(StatusCode::BAD_REQUEST);
-        coded(status, refusal.code, refusal.message)
-    })?;
+    let checked = check_capture(kind, bytes.to_vec())?;
     let (width, height) = (checked.width, checked.height);
     let stored = state
         .store

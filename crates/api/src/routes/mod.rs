@@ -1,3 +1,4 @@
+pub mod branding;
 pub mod corrections;
 pub mod data_transfer;
 pub mod flow;

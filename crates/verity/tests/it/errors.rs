@@ -196,6 +196,9 @@ async fn openapi_documents_every_route() {
         ("/v3/session/{session_id}/media/{name}/", "get"),
         ("/v3/session/{session_id}/update-data/", "patch"),
         ("/v3/session/{session_id}/update-poa-data/", "patch"),
+        ("/v3/customization/", "get"),
+        ("/v3/customization/", "patch"),
+        ("/branding/{application_id}/{name}", "get"),
         (
             "/v3/session/{session_id}/features/{node_id}/update-status/",
             "patch",

@@ -4,6 +4,7 @@
 
 mod accounts;
 mod auth;
+mod branding;
 mod browser;
 mod cli;
 mod corrections;
