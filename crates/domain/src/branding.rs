@@ -154,7 +154,7 @@ mod tests {
         let black = AccentColor::parse("#000000").unwrap();
         assert!((black.contrast_with_white() - 21.0).abs() < 1e-9);
         let error = AccentColor::parse("#ffcc00").unwrap_err();
-        assert!(error.contains("1.6:1"), "{error}");
+        assert!(error.contains("1.5:1"), "{error}");
         for bad in ["blue", "#12345", "1d4ed8", "#gggggg", ""] {
             assert!(AccentColor::parse(bad).is_err(), "{bad}");
         }
