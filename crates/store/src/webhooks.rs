@@ -12,7 +12,7 @@ use crate::sessions::IN_LIST_CHUNK;
 use crate::{padded_in_list, placeholders, Dialect, Store};
 use serde_json::{Map, Value};
 use sqlx::Row;
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use verity_domain::ids::{ApplicationId, DeliveryId, DestinationId, SessionId};
 use verity_domain::session::Session;
 use verity_domain::webhook::{
@@ -119,7 +119,8 @@ pub struct AttemptRecord {
 #[derive(Debug, Clone)]
 pub struct FinishedAttempt {
     pub claim: ClaimedDelivery,
-    /// The payload that was sent; kept on the delivery so retries send the same content.
+    /// The payload that was sent; kept on the delivery when it will be retried, so retries send
+    /// the same content.
     pub payload: String,
     pub attempt: AttemptRecord,
     pub next: NextStep,
@@ -768,25 +769,35 @@ impl Store {
     /// only recorded if this dispatcher still holds the delivery's lease; the result says, per
     /// attempt, whether it was (false: another dispatcher took over and nothing was written).
     pub async fn record_attempts(&self, finished: &[FinishedAttempt]) -> Result<Vec<bool>> {
-        let mut recorded = Vec::with_capacity(finished.len());
+        let mut recorded = vec![false; finished.len()];
+        let mut attempts_to_insert = Vec::with_capacity(finished.len());
+        // Delivered attempts, the bulk of the traffic, are closed together: one UPDATE per lease
+        // owner and response status (usually one). The rest keep their own statement.
+        let mut delivered: HashMap<(&str, Option<u16>), Vec<usize>> = HashMap::new();
         let mut tx = self.db.write.begin().await?;
-        for FinishedAttempt {
-            claim,
-            payload,
-            attempt,
-            next,
-        } in finished
-        {
+        for (index, finished_attempt) in finished.iter().enumerate() {
+            let FinishedAttempt {
+                claim,
+                payload,
+                attempt,
+                next,
+            } = finished_attempt;
             let now = attempt.created_at.micros();
-            let (state, next_at, delivered_at) = match next {
-                NextStep::Delivered => ("delivered", now, Some(now)),
-                NextStep::RetryAt(at) => ("pending", at.micros(), None),
-                NextStep::Failed | NextStep::DisableDestination(_) => ("failed", now, None),
+            let (state, next_at) = match next {
+                NextStep::Delivered => {
+                    delivered
+                        .entry((claim.lease_owner.as_str(), attempt.response_status))
+                        .or_default()
+                        .push(index);
+                    continue;
+                }
+                NextStep::RetryAt(at) => ("pending", at.micros()),
+                NextStep::Failed | NextStep::DisableDestination(_) => ("failed", now),
             };
             let updated = sqlx::query(
                 "UPDATE webhook_deliveries SET state = $1, attempts = attempts + 1, next_attempt_at = $2, \
                  lease_owner = NULL, lease_until = NULL, payload = COALESCE(payload, $3), last_status = $4, \
-                 last_error = $5, updated_at = $6, delivered_at = $7 WHERE id = $8 AND lease_owner = $9",
+                 last_error = $5, updated_at = $6 WHERE id = $7 AND lease_owner = $8",
             )
             .bind(state)
             .bind(next_at)
@@ -794,41 +805,16 @@ impl Store {
             .bind(attempt.response_status.map(i64::from))
             .bind(&attempt.error)
             .bind(now)
-            .bind(delivered_at)
             .bind(claim.id.to_string())
             .bind(&claim.lease_owner)
             .execute(&mut *tx)
             .await?
             .rows_affected();
-            recorded.push(updated > 0);
             if updated == 0 {
                 continue;
             }
-            let headers: Map<String, Value> = attempt
-                .request_headers
-                .iter()
-                .map(|(k, v)| (k.clone(), Value::from(v.as_str())))
-                .collect();
-            sqlx::query(
-                "INSERT INTO webhook_attempts (id, delivery_id, attempt_no, url, request_headers, request_body, \
-                 response_status, response_body, response_truncated, duration_ms, verdict, error, created_at) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
-            )
-            .bind(uuid::Uuid::new_v4().to_string())
-            .bind(claim.id.to_string())
-            .bind(claim.attempts + 1)
-            .bind(&attempt.url)
-            .bind(Value::Object(headers).to_string())
-            .bind(&attempt.request_body)
-            .bind(attempt.response_status.map(i64::from))
-            .bind(&attempt.response_body)
-            .bind(attempt.response_truncated as i64)
-            .bind(attempt.duration_ms)
-            .bind(attempt.verdict)
-            .bind(&attempt.error)
-            .bind(now)
-            .execute(&mut *tx)
-            .await?;
+            recorded[index] = true;
+            attempts_to_insert.push(index);
             if let NextStep::DisableDestination(reason) = next {
                 sqlx::query(
                     "UPDATE webhook_destinations SET enabled = 0, disabled_reason = $1, updated_at = $2 WHERE id = $3",
@@ -840,6 +826,46 @@ impl Store {
                 .await?;
             }
         }
+        // A delivered delivery keeps no payload of its own: its attempt holds the exact body
+        // (a manual resend copies it back). `delivered_at` is when the batch is recorded, a few
+        // milliseconds after the attempt's own `created_at`.
+        let now = Timestamp::now().micros();
+        for ((owner, status), indexes) in delivered {
+            for chunk in indexes.chunks(IN_LIST_CHUNK) {
+                let ids: Vec<String> = chunk
+                    .iter()
+                    .map(|&i| finished[i].claim.id.to_string())
+                    .collect();
+                let padded = padded_in_list(&ids);
+                let sql = format!(
+                    "UPDATE webhook_deliveries SET state = 'delivered', attempts = attempts + 1, \
+                     next_attempt_at = $1, lease_owner = NULL, lease_until = NULL, last_status = $2, \
+                     last_error = NULL, updated_at = $1, delivered_at = $1 \
+                     WHERE lease_owner = $3 AND id IN ({}) RETURNING id",
+                    placeholders(4, padded.len())
+                );
+                let mut query = sqlx::query(&sql)
+                    .bind(now)
+                    .bind(status.map(i64::from))
+                    .bind(owner);
+                for id in &padded {
+                    query = query.bind(id);
+                }
+                let closed = query
+                    .fetch_all(&mut *tx)
+                    .await?
+                    .iter()
+                    .map(|row| row.try_get::<String, _>("id"))
+                    .collect::<std::result::Result<HashSet<String>, _>>()?;
+                for (&index, id) in chunk.iter().zip(&ids) {
+                    if closed.contains(id) {
+                        recorded[index] = true;
+                        attempts_to_insert.push(index);
+                    }
+                }
+            }
+        }
+        insert_attempts(&mut tx, finished, &attempts_to_insert).await?;
         tx.commit().await?;
         Ok(recorded)
     }
@@ -973,9 +999,12 @@ impl Store {
     ) -> Result<DeliveryLog> {
         self.session_delivery(app, session, id).await?;
         let now = Timestamp::now().micros();
+        // A delivered delivery's body lives in its last attempt: resend exactly that.
         sqlx::query(
             "UPDATE webhook_deliveries SET state = 'pending', next_attempt_at = $1, lease_owner = NULL, \
-             lease_until = NULL, updated_at = $1 WHERE id = $2 AND application_id = $3",
+             lease_until = NULL, updated_at = $1, payload = COALESCE(payload, (SELECT a.request_body \
+             FROM webhook_attempts a WHERE a.delivery_id = webhook_deliveries.id \
+             ORDER BY a.attempt_no DESC LIMIT 1)) WHERE id = $2 AND application_id = $3",
         )
         .bind(now)
         .bind(id.to_string())
@@ -985,6 +1014,66 @@ impl Store {
         self.outbox.notify_one();
         self.session_delivery(app, session, id).await
     }
+}
+
+/// Rows per multi-row attempt INSERT, largest first: a few fixed statement shapes stay cached.
+const ATTEMPT_INSERT_ROWS: [usize; 3] = [32, 8, 1];
+const ATTEMPT_COLUMNS: usize = 13;
+
+/// Inserts the attempt rows of `finished[indexes]`, several rows per statement.
+async fn insert_attempts(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    finished: &[FinishedAttempt],
+    indexes: &[usize],
+) -> Result<()> {
+    let mut rest = indexes;
+    while !rest.is_empty() {
+        let size = ATTEMPT_INSERT_ROWS
+            .into_iter()
+            .find(|&rows| rows <= rest.len())
+            .unwrap_or(1);
+        let (chunk, tail) = rest.split_at(size);
+        rest = tail;
+        let rows: Vec<String> = (0..size)
+            .map(|row| {
+                format!(
+                    "({})",
+                    placeholders(row * ATTEMPT_COLUMNS + 1, ATTEMPT_COLUMNS)
+                )
+            })
+            .collect();
+        let sql = format!(
+            "INSERT INTO webhook_attempts (id, delivery_id, attempt_no, url, request_headers, request_body, \
+             response_status, response_body, response_truncated, duration_ms, verdict, error, created_at) \
+             VALUES {}",
+            rows.join(", ")
+        );
+        let mut query = sqlx::query(&sql);
+        for &index in chunk {
+            let FinishedAttempt { claim, attempt, .. } = &finished[index];
+            let headers: Map<String, Value> = attempt
+                .request_headers
+                .iter()
+                .map(|(k, v)| (k.clone(), Value::from(v.as_str())))
+                .collect();
+            query = query
+                .bind(uuid::Uuid::new_v4().to_string())
+                .bind(claim.id.to_string())
+                .bind(claim.attempts + 1)
+                .bind(attempt.url.clone())
+                .bind(Value::Object(headers).to_string())
+                .bind(attempt.request_body.clone())
+                .bind(attempt.response_status.map(i64::from))
+                .bind(attempt.response_body.clone())
+                .bind(attempt.response_truncated as i64)
+                .bind(attempt.duration_ms)
+                .bind(attempt.verdict)
+                .bind(attempt.error.clone())
+                .bind(attempt.created_at.micros());
+        }
+        query.execute(&mut **tx).await?;
+    }
+    Ok(())
 }
 
 async fn delete_destination_rows(
