@@ -38,6 +38,41 @@ const TEXT_FIELDS: [&str; 6] = [
     "first_name",
 ];
 
+/// Sets `field` to a `YYYY-MM-DD` date, or records why not.
+fn set_date(
+    set: &mut Map<String, Value>,
+    errors: &mut FieldErrors,
+    field: &str,
+    value: Option<String>,
+) {
+    match value {
+        Some(text) if parse_date(&text).is_some() => {
+            set.insert(field.to_owned(), Value::String(text));
+        }
+        Some(_) => errors.add(field, "Date has wrong format. Use YYYY-MM-DD."),
+        None => {}
+    }
+}
+
+/// Sets `field` to an ISO 3166-1 alpha-3 code, or records why not.
+fn set_country(
+    set: &mut Map<String, Value>,
+    errors: &mut FieldErrors,
+    field: &str,
+    value: Option<String>,
+) {
+    match value {
+        Some(code) if code.len() == 3 && code.bytes().all(|b| b.is_ascii_uppercase()) => {
+            set.insert(field.to_owned(), Value::String(code));
+        }
+        Some(_) => errors.add(
+            field,
+            "Enter an ISO 3166-1 alpha-3 country code (e.g. ESP).",
+        ),
+        None => {}
+    }
+}
+
 /// `update-poa-data`'s `document_type` choices (spec §5.7).
 const POA_DOCUMENT_TYPES: [&str; 5] = [
     "UTILITY_BILL",
@@ -90,29 +125,10 @@ impl DataUpdate {
             }
         }
         for (field, value) in dates {
-            if let Some(text) = value {
-                if parse_date(&text).is_some() {
-                    set.insert(field.to_owned(), Value::String(text));
-                } else {
-                    errors.add(field, "Date has wrong format. Use YYYY-MM-DD.");
-                }
-            }
+            set_date(&mut set, &mut errors, field, value);
         }
-        for (field, value) in [
-            ("issuing_state", issuing_state),
-            ("nationality", nationality),
-        ] {
-            if let Some(code) = value {
-                if code.len() == 3 && code.bytes().all(|b| b.is_ascii_uppercase()) {
-                    set.insert(field.to_owned(), Value::String(code));
-                } else {
-                    errors.add(
-                        field,
-                        "Enter an ISO 3166-1 alpha-3 country code (e.g. ESP).",
-                    );
-                }
-            }
-        }
+        set_country(&mut set, &mut errors, "issuing_state", issuing_state);
+        set_country(&mut set, &mut errors, "nationality", nationality);
         if let Some(gender) = gender {
             if ["M", "F", "U"].contains(&gender.as_str()) {
                 set.insert("gender".into(), Value::String(gender));
@@ -168,16 +184,7 @@ impl DataUpdate {
         let parsed_address = reader.object("poa_parsed_address").cloned();
         let node_id = reader.string("node_id", 128);
         let mut errors = reader.finish();
-        if let Some(code) = issuing_state {
-            if code.len() == 3 && code.bytes().all(|b| b.is_ascii_uppercase()) {
-                set.insert("issuing_state".into(), Value::String(code));
-            } else {
-                errors.add(
-                    "issuing_state",
-                    "Enter an ISO 3166-1 alpha-3 country code (e.g. ESP).",
-                );
-            }
-        }
+        set_country(&mut set, &mut errors, "issuing_state", issuing_state);
         if let Some(text) = document_type {
             if POA_DOCUMENT_TYPES.contains(&text.as_str()) {
                 set.insert("document_type".into(), Value::String(text));
@@ -196,13 +203,7 @@ impl DataUpdate {
                 errors.add("document_language", "Enter a language code (e.g. en).");
             }
         }
-        if let Some(text) = issue_date {
-            if parse_date(&text).is_some() {
-                set.insert("issue_date".into(), Value::String(text));
-            } else {
-                errors.add("issue_date", "Date has wrong format. Use YYYY-MM-DD.");
-            }
-        }
+        set_date(&mut set, &mut errors, "issue_date", issue_date);
         if let Some(address) = parsed_address {
             set.insert("poa_parsed_address".into(), Value::Object(address));
         }

@@ -187,18 +187,7 @@ async fn every_sandbox_scenario_is_played_in_the_browser_to_its_callback() {
     let app = spawn_app().await;
     let dir = tempfile::tempdir().unwrap();
     let organization = organization_name(&app, &app.sandbox).await;
-    let (status, workflow) = app
-        .post(
-            "/v3/workflows/",
-            &app.sandbox.api_key,
-            json!({"workflow_label": "Every step", "features": [
-                {"feature": "OCR"}, {"feature": "NFC"}, {"feature": "LIVENESS"}, {"feature": "FACE_MATCH"},
-                {"feature": "AGE_ESTIMATION"}, {"feature": "AML"}, {"feature": "IP_ANALYSIS"},
-                {"feature": "PROOF_OF_ADDRESS"}, {"feature": "DATABASE_VALIDATION"}
-            ]}),
-        )
-        .await;
-    assert_eq!(status, StatusCode::CREATED, "{workflow}");
+    let workflow = app.everything_workflow().await;
     let mut sessions = Vec::new();
     for scenario in verity_domain::sandbox::SCENARIOS
         .iter()
@@ -207,7 +196,7 @@ async fn every_sandbox_scenario_is_played_in_the_browser_to_its_callback() {
         let session = create(
             &app,
             &app.sandbox,
-            json!({"workflow_id": workflow["workflow_id"], "sandbox_scenario": scenario.slug}),
+            json!({"workflow_id": workflow, "sandbox_scenario": scenario.slug}),
         )
         .await;
         sessions.push((scenario, session));

@@ -388,6 +388,23 @@ pub fn sample_pdf() -> Vec<u8> {
 }
 
 impl TestApp {
+    /// A sandbox workflow with every step a sandbox scenario can need; returns its id.
+    pub async fn everything_workflow(&self) -> String {
+        let (status, body) = self
+            .post(
+                "/v3/workflows/",
+                &self.sandbox.api_key,
+                serde_json::json!({"workflow_label": "Everything", "features": [
+                    {"feature": "OCR"}, {"feature": "NFC"}, {"feature": "LIVENESS"}, {"feature": "FACE_MATCH"},
+                    {"feature": "AGE_ESTIMATION"}, {"feature": "AML"}, {"feature": "IP_ANALYSIS"},
+                    {"feature": "PROOF_OF_ADDRESS"}, {"feature": "DATABASE_VALIDATION"}
+                ]}),
+            )
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{body}");
+        body["workflow_id"].as_str().unwrap().to_owned()
+    }
+
     /// A hosted-flow API call with `X-Session-Token`; `body` is sent raw.
     pub async fn flow(
         &self,

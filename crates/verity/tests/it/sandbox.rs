@@ -68,23 +68,6 @@ async fn live_applications_refuse_scenarios() {
     assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
 }
 
-/// A workflow with every step a scenario can need.
-async fn everything_workflow(app: &crate::helpers::TestApp) -> String {
-    let (status, body) = app
-        .post(
-            "/v3/workflows/",
-            &app.sandbox.api_key,
-            json!({"workflow_label": "Everything", "features": [
-                {"feature": "OCR"}, {"feature": "NFC"}, {"feature": "LIVENESS"}, {"feature": "FACE_MATCH"},
-                {"feature": "AGE_ESTIMATION"}, {"feature": "AML"}, {"feature": "IP_ANALYSIS"},
-                {"feature": "PROOF_OF_ADDRESS"}, {"feature": "DATABASE_VALIDATION"}
-            ]}),
-        )
-        .await;
-    assert_eq!(status, StatusCode::CREATED, "{body}");
-    body["workflow_id"].as_str().unwrap().to_owned()
-}
-
 /// (slug, session status, decision array, risk, log_type of that risk)
 const EXPECTED: [(&str, &str, &str, &str, &str); 15] = [
     (
@@ -202,7 +185,7 @@ const ARRAYS: [&str; 8] = [
 #[tokio::test]
 async fn every_scenario_ends_in_its_statuses_and_warnings() {
     let app = spawn_app().await;
-    let workflow = everything_workflow(&app).await;
+    let workflow = app.everything_workflow().await;
     let key = &app.sandbox.api_key;
     for (slug, status, array, risk, log_type) in EXPECTED {
         let decision = app
@@ -423,7 +406,7 @@ async fn the_catalog_takes_an_api_key_or_a_session_token() {
 #[tokio::test]
 async fn legacy_views_show_the_pipeline_results() {
     let app = spawn_app().await;
-    let workflow = everything_workflow(&app).await;
+    let workflow = app.everything_workflow().await;
     let decision = app
         .complete_sandbox_session(
             &app.sandbox.api_key,
