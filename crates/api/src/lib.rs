@@ -27,6 +27,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Extension, Json, Router};
 use error::ApiError;
+use routes::aml;
 use routes::{
     branding, corrections, data_transfer, flow, legacy, media, oauth as oauth_routes,
     organizations, programmatic, reports, sandbox, sessions, system, webhooks, workflows,
@@ -110,6 +111,11 @@ pub fn router(state: AppState) -> Router {
         .routes(routes!(corrections::update_data))
         .routes(routes!(corrections::update_poa_data))
         .routes(routes!(corrections::update_feature_status))
+        .routes(routes!(aml::screen))
+        .routes(routes!(aml::datasets))
+        .routes(routes!(aml::stored_screening))
+        .routes(routes!(aml::update_hit_status))
+        .routes(routes!(aml::bulk_update_hit_status))
         .routes(routes!(sandbox::scenarios))
         .routes(routes!(sandbox::arm))
         .routes(routes!(flow::flow_state))

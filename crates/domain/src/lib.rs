@@ -3,6 +3,7 @@
 //! rule is unit-testable and shared by the HTTP layer, storage and the engines' wiring.
 
 pub mod account;
+pub mod aml;
 pub mod branding;
 pub mod capture;
 pub mod checks;

@@ -5,8 +5,11 @@
 //! An engine whose files are missing is absent here: its live nodes park (`waiting_for_engine`)
 //! and its standalone endpoint answers 503, so nothing is ever faked.
 
+use crate::aml::{AmlEngine, AmlRunner};
 use crate::runner::Engines;
 use std::path::PathBuf;
+use std::sync::Arc;
+use verity_domain::workflow::Feature;
 
 /// Where engines find their files (`[engines]` in verity.toml).
 #[derive(Debug, Clone)]
@@ -18,16 +21,30 @@ pub struct EngineSettings {
 
 /// The engines loaded in this process. Cheap to clone: every engine sits behind an `Arc`.
 #[derive(Clone, Default)]
-pub struct LoadedEngines {}
+pub struct LoadedEngines {
+    /// AML screening. Its data are dataset versions imported into the database (`verity aml
+    /// import`), not model files, so it always exists; `AmlSync` installs versions as they
+    /// appear, and until the first one its nodes park and `POST /v3/aml/` answers 503.
+    pub aml: Arc<AmlEngine>,
+}
 
 impl LoadedEngines {
     /// Loads every engine whose files are present, logging (without failing) those that are not.
     pub fn load(_settings: &EngineSettings) -> Self {
-        Self {}
+        Self {
+            aml: Arc::new(AmlEngine::new()),
+        }
     }
 
     /// The live node runners backed by these engines.
     pub fn node_runners(&self) -> Engines {
-        Engines::default()
+        let mut engines = Engines::default();
+        engines.register(
+            Feature::Aml,
+            Arc::new(AmlRunner {
+                engine: self.aml.clone(),
+            }),
+        );
+        engines
     }
 }

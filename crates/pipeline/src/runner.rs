@@ -70,6 +70,13 @@ pub struct NodeOutput {
 #[async_trait]
 pub trait NodeRunner: Send + Sync {
     async fn run(&self, input: &NodeInput<'_>) -> anyhow::Result<NodeOutput>;
+
+    /// Whether the engine can run now. An engine whose data is loaded at run time (the AML
+    /// screener before its first dataset version) answers false until then, and its nodes park
+    /// as if it were absent.
+    fn available(&self) -> bool {
+        true
+    }
 }
 
 /// The engines available to live sessions, by feature. A live node whose feature has no
@@ -90,5 +97,14 @@ impl Engines {
 
     pub fn features(&self) -> Vec<Feature> {
         self.runners.keys().copied().collect()
+    }
+
+    /// Features whose engine can run now (see [`NodeRunner::available`]).
+    pub fn available_features(&self) -> Vec<Feature> {
+        self.runners
+            .iter()
+            .filter(|(_, runner)| runner.available())
+            .map(|(feature, _)| *feature)
+            .collect()
     }
 }

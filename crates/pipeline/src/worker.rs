@@ -64,7 +64,11 @@ impl Worker {
 
     /// Runs until `stop` turns true, then waits for the jobs in flight (graceful shutdown).
     pub async fn run(self, mut stop: watch::Receiver<bool>) {
-        match self.store.requeue_waiting(&self.engines.features()).await {
+        match self
+            .store
+            .requeue_waiting(&self.engines.available_features())
+            .await
+        {
             Ok(0) => {}
             Ok(n) => tracing::info!(jobs = n, "resumed jobs that waited for an engine"),
             Err(error) => tracing::warn!(%error, "could not resume parked jobs"),
@@ -177,8 +181,8 @@ impl Worker {
             let runner: &dyn NodeRunner = match session.environment {
                 Environment::Sandbox => &sandbox,
                 Environment::Live => match self.engines.get(node.feature) {
-                    Some(engine) => engine.as_ref(),
-                    None => {
+                    Some(engine) if engine.available() => engine.as_ref(),
+                    _ => {
                         return Ok(if store.park_job(job, node.feature).await? {
                             JobEnd::Parked(node.feature)
                         } else {

@@ -13,6 +13,7 @@
 
 mod accounts;
 mod activity;
+mod aml;
 mod apps;
 mod codes;
 mod corrections;
@@ -29,6 +30,10 @@ mod workflows;
 
 pub use accounts::{
     CodeIssue, EmailVerification, LoginAccount, Registration, User, VerifiedAccount,
+};
+pub use aml::{
+    dataset_file_key, AmlChange, AmlCheck, AmlDataset, AmlResultChange, MonitoredNode,
+    NewAmlDataset,
 };
 pub use apps::{
     Application, ApplicationProfile, ApplicationSummary, AuthenticatedKey, IssuedCredentials,

@@ -53,6 +53,8 @@ pub struct Config {
     pub processing: ProcessingConfig,
     /// Where the verification engines find their model files.
     pub engines: EnginesConfig,
+    /// AML datasets: how often this process looks for newly imported versions.
+    pub aml: AmlConfig,
     /// The relay that sends e-mail verification codes; without it registration answers 503.
     pub smtp: Option<SmtpConfig>,
     /// Programmatic registration: code lifetime, resend cooldown, per-IP budget.
@@ -80,6 +82,7 @@ impl Default for Config {
             webhooks: WebhookConfig::default(),
             processing: ProcessingConfig::default(),
             engines: EnginesConfig::default(),
+            aml: AmlConfig::default(),
             smtp: None,
             accounts: AccountPolicy::default(),
             log: "info".into(),
@@ -211,6 +214,21 @@ impl EnginesConfig {
         verity_pipeline::EngineSettings {
             models_dir: self.models_dir.clone(),
         }
+    }
+}
+
+/// AML screening (`[aml]` in verity.toml, `VERITY_AML__*`).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default)]
+pub struct AmlConfig {
+    /// How often this process checks the database for dataset versions imported by
+    /// `verity aml import` (then installs them and runs ongoing monitoring).
+    pub poll_seconds: u64,
+}
+
+impl Default for AmlConfig {
+    fn default() -> Self {
+        Self { poll_seconds: 30 }
     }
 }
 

@@ -2,5 +2,6 @@
 //! `verity` binary (`main.rs`) is a thin CLI over this library; the integration tests start the
 //! same [`server::Server`] on port 0.
 
+pub mod aml;
 pub mod config;
 pub mod server;

@@ -52,6 +52,40 @@ enum Command {
         #[command(subcommand)]
         command: KeyCommand,
     },
+    /// Sanctions / PEP datasets for AML screening.
+    Aml {
+        #[command(subcommand)]
+        command: AmlCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum AmlCommand {
+    /// Import a new version of a dataset (FtM JSON lines or the OFAC SDN CSV).
+    Import {
+        /// The file to import.
+        file: PathBuf,
+        /// Dataset name, e.g. ofac_sdn or opensanctions.
+        #[arg(long)]
+        dataset: String,
+        /// `ftm` or `ofac-sdn` (detected from the content when omitted).
+        #[arg(long)]
+        format: Option<String>,
+        /// Version label (default: --date, else the import time).
+        #[arg(long)]
+        version: Option<String>,
+        /// Publication date of the data, YYYY-MM-DD.
+        #[arg(long)]
+        date: Option<String>,
+        /// Refuse the file if any row is invalid.
+        #[arg(long)]
+        strict: bool,
+        /// No progress bar.
+        #[arg(long)]
+        quiet: bool,
+    },
+    /// List imported dataset versions.
+    Datasets,
 }
 
 #[derive(Subcommand)]
@@ -152,6 +186,45 @@ async fn run() -> anyhow::Result<()> {
                     row.organization_name
                 );
             }
+            Ok(())
+        }
+        Command::Aml {
+            command:
+                AmlCommand::Import {
+                    file,
+                    dataset,
+                    format,
+                    version,
+                    date,
+                    strict,
+                    quiet,
+                },
+        } => {
+            let store = open_store(&config).await?;
+            let imported = verity::aml::import(
+                &store,
+                &verity::aml::ImportOptions {
+                    file: &file,
+                    dataset: &dataset,
+                    format: format.as_deref(),
+                    version: version.as_deref(),
+                    date: date.as_deref(),
+                    strict,
+                    progress: !quiet,
+                },
+            )
+            .await?;
+            print!("{}", verity::aml::describe(&imported));
+            Ok(())
+        }
+        Command::Aml {
+            command: AmlCommand::Datasets,
+        } => {
+            let store = open_store(&config).await?;
+            print!(
+                "{}",
+                verity::aml::describe_datasets(&store.aml_datasets().await?)
+            );
             Ok(())
         }
         Command::Key {

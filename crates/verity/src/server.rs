@@ -10,6 +10,7 @@ use tokio::net::TcpListener;
 use verity_api::mail::Mailer;
 use verity_api::oauth::{TokenIssuer, SIGNING_KEY_NAME};
 use verity_api::{ApiConfig, AppState};
+use verity_pipeline::aml::AmlSync;
 use verity_pipeline::{LoadedEngines, Worker, WorkerConfig};
 use verity_store::{Application, Db, IssuedCredentials, MediaStore, Organization, Sealer, Store};
 use verity_webhooks::{DeliveryClient, DeliveryConfig, Dispatcher, DispatcherConfig};
@@ -121,6 +122,12 @@ impl Server {
             Duration::from_secs(self.config.abandon_after_inactive_seconds.max(1)),
             stop_rx.clone(),
         ));
+        // AML datasets are installed from the database (at start, then every poll) and new
+        // versions are monitored, off the request path.
+        let aml_sync = tokio::spawn(AmlSync::new(self.store.clone(), engines.aml.clone()).run(
+            Duration::from_secs(self.config.aml.poll_seconds.max(1)),
+            stop_rx.clone(),
+        ));
         let worker_public_url = public_url.clone();
         let webhooks = &self.config.webhooks;
         let dispatcher = webhooks.dispatch.then(|| {
@@ -166,6 +173,7 @@ impl Server {
             .await;
         let _ = stop_tx.send(true);
         let _ = sweep.await;
+        let _ = aml_sync.await;
         if let Some(worker) = worker {
             let _ = worker.await;
         }

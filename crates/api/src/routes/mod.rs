@@ -1,3 +1,4 @@
+pub mod aml;
 pub mod branding;
 pub mod corrections;
 pub mod data_transfer;

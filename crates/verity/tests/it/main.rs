@@ -3,6 +3,7 @@
 //! it over HTTP.
 
 mod accounts;
+mod aml;
 mod auth;
 mod branding;
 mod browser;

@@ -59,6 +59,16 @@ async fn foreign_ids_are_not_found_on_every_route() {
             Some(json!({"comment": "not yours"})),
         ),
         (Method::GET, format!("/v3/session/{id}/events/"), None),
+        (
+            Method::PATCH,
+            format!("/v3/session/{id}/update-aml-hit-status/"),
+            Some(json!({"hit_id": "h", "review_status": "False Positive"})),
+        ),
+        (
+            Method::PATCH,
+            format!("/v3/session/{id}/bulk-update-aml-hit-status/"),
+            Some(json!({"hit_updates": [{"hit_id": "h", "review_status": "False Positive"}]})),
+        ),
         (Method::DELETE, format!("/v3/session/{id}/delete/"), None),
         (Method::GET, format!("/v3/workflows/{workflow_id}/"), None),
         (Method::GET, format!("/v3/workflows/{version_uuid}/"), None),
