@@ -168,7 +168,7 @@ async function uploadMode() {
 async function renderY4m(browser, drawing, file, w = 640, h = 480) {
   const page = await browser.newPage();
   const picture = drawing === "card" || drawing === "face" ? null
-    : `data:image/png;base64,${fs.readFileSync(drawing).toString("base64")}`;
+    : `data:image/${/\.jpe?g$/i.test(drawing) ? "jpeg" : "png"};base64,${fs.readFileSync(drawing).toString("base64")}`;
   const b64 = await page.evaluate(async ({ drawing, picture, w, h }) => {
     const c = document.createElement("canvas");
     c.width = w; c.height = h;
