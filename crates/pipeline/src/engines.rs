@@ -5,8 +5,11 @@
 //! An engine whose files are missing is absent here: its live nodes park (`waiting_for_engine`)
 //! and its standalone endpoint answers 503, so nothing is ever faked.
 
+use crate::document::{DocumentReader, DocumentRunner};
 use crate::runner::Engines;
 use std::path::PathBuf;
+use std::sync::Arc;
+use verity_domain::workflow::Feature;
 
 /// Where engines find their files (`[engines]` in verity.toml).
 #[derive(Debug, Clone)]
@@ -18,16 +21,43 @@ pub struct EngineSettings {
 
 /// The engines loaded in this process. Cheap to clone: every engine sits behind an `Arc`.
 #[derive(Clone, Default)]
-pub struct LoadedEngines {}
+pub struct LoadedEngines {
+    /// PP-OCRv4 document reader (`{models_dir}/document`): the OCR node and
+    /// `POST /v3/id-verification/`.
+    pub document: Option<Arc<DocumentReader>>,
+}
 
 impl LoadedEngines {
     /// Loads every engine whose files are present, logging (without failing) those that are not.
-    pub fn load(_settings: &EngineSettings) -> Self {
-        Self {}
+    pub fn load(settings: &EngineSettings) -> Self {
+        let document_dir = settings.models_dir.join("document");
+        let document = match verity_document::DocumentEngine::load(&document_dir) {
+            Ok(engine) => {
+                tracing::info!(dir = %document_dir.display(), "document engine loaded");
+                Some(Arc::new(DocumentReader::new(engine)))
+            }
+            Err(error) => {
+                tracing::warn!(
+                    dir = %document_dir.display(),
+                    %error,
+                    "document engine not loaded (run scripts/fetch-models): live OCR nodes wait \
+                     for it and /v3/id-verification/ answers 503"
+                );
+                None
+            }
+        };
+        Self { document }
     }
 
     /// The live node runners backed by these engines.
     pub fn node_runners(&self) -> Engines {
-        Engines::default()
+        let mut engines = Engines::default();
+        if let Some(reader) = &self.document {
+            engines.register(
+                Feature::Ocr,
+                Arc::new(DocumentRunner::new(Arc::clone(reader))),
+            );
+        }
+        engines
     }
 }

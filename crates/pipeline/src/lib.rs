@@ -15,6 +15,7 @@
 //! `In Progress` and nothing is fabricated; [`Worker::run`] resumes such jobs at start for
 //! every engine registered in [`Engines`].
 
+pub mod document;
 pub mod engines;
 pub mod evaluate;
 pub mod runner;

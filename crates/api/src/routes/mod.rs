@@ -1,6 +1,7 @@
 pub mod corrections;
 pub mod data_transfer;
 pub mod flow;
+pub mod id_verification;
 pub mod legacy;
 pub mod media;
 pub mod oauth;
