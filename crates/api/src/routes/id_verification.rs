@@ -83,14 +83,8 @@ fn image_field(
     bytes: Vec<u8>,
     errors: &mut FieldErrors,
 ) -> Result<Option<Vec<u8>>, ApiError> {
+    // Document captures take JPEG, PNG and WebP only: a PDF is refused here (415 → a field error).
     match check_capture(CaptureKind::DocumentFront, bytes) {
-        Ok(checked) if checked.content_type == "application/pdf" => {
-            errors.add(
-                name,
-                "PDF documents are not supported; upload a JPEG, PNG or WebP image.",
-            );
-            Ok(None)
-        }
         Ok(checked) => Ok(Some(checked.bytes)),
         Err(refusal) if refusal.status == 413 => Err(coded(
             StatusCode::PAYLOAD_TOO_LARGE,
@@ -206,7 +200,7 @@ fn text_field(name: &str, text: &str, form: &mut Form, errors: &mut FieldErrors)
 
 #[utoipa::path(post, path = "/v3/id-verification/", tag = "standalone",
     security(("api_key" = [])),
-    request_body(content_type = "multipart/form-data", description = "front_image (required), back_image, minimum_age, expiration_date_not_detected_action, invalid_mrz_action, inconsistent_data_action, perform_document_liveness, preferred_characters, vendor_data, metadata, save_api_request"),
+    request_body(content = Value, content_type = "multipart/form-data", description = "front_image (required), back_image, minimum_age, expiration_date_not_detected_action, invalid_mrz_action, inconsistent_data_action, perform_document_liveness, preferred_characters, vendor_data, metadata, save_api_request"),
     responses((status = 200, description = "{request_id, id_verification{status, …id_verifications fields, barcodes[], warnings}, vendor_data, metadata, created_at}", body = Value),
               (status = 400, description = "Field errors, or COULD_NOT_RECOGNIZE_DOCUMENT"),
               (status = 413, description = "An image over 5 MB or over the pixel limits"),
