@@ -110,8 +110,13 @@ async fn post_id_verification(
     )
 }
 
-/// The fields of an `id_verifications[]` entry that the ground truth fixes.
-fn assert_fields_match(entry: &Value, truth: &GroundTruth) {
+/// Checks an `id_verifications[]` entry against the ground truth and returns its status.
+///
+/// The fields the MRZ check digits protect must always be right. Names carry no check digit:
+/// the engine vouches for them only when the printed zone confirms the MRZ. So either the entry
+/// is Approved and every name is right, or it is held In Review with DOCUMENT_DATA_NOT_VERIFIED
+/// (never Approved with a wrong name — the "never silently wrong").
+fn assert_reading(entry: &Value, truth: &GroundTruth) -> String {
     assert_eq!(entry["document_type"], "Passport", "{entry}");
     assert_eq!(entry["document_number"], truth.document_number, "{entry}");
     assert_eq!(
@@ -138,15 +143,30 @@ fn assert_fields_match(entry: &Value, truth: &GroundTruth) {
     );
     assert_eq!(entry["nationality"], alpha3(&truth.nationality), "{entry}");
     assert_eq!(entry["gender"], truth.sex.to_string(), "{entry}");
-    // Names are reported in the printed spelling when it transliterates to the MRZ's.
-    assert_eq!(entry["last_name"], truth.surname, "{entry}");
-    assert_eq!(entry["first_name"], truth.given_names, "{entry}");
     assert_eq!(entry["mrz"]["mrz_type"], "TD3", "{entry}");
-    assert_eq!(
-        entry["mrz"]["mrz_string"],
-        truth.mrz_lines.join("\n"),
-        "{entry}"
-    );
+    assert!(entry["front_image_quality_score"]["overall_score"].is_number());
+    let status = entry["status"].as_str().unwrap().to_owned();
+    let risks: Vec<&str> = entry["warnings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|w| w["risk"].as_str().unwrap())
+        .collect();
+    if status == "Approved" {
+        // Names are reported in the printed spelling when it transliterates to the MRZ's.
+        assert_eq!(entry["last_name"], truth.surname, "{entry}");
+        assert_eq!(entry["first_name"], truth.given_names, "{entry}");
+        assert_eq!(
+            entry["mrz"]["mrz_string"],
+            truth.mrz_lines.join("\n"),
+            "{entry}"
+        );
+        assert!(risks.is_empty(), "{entry}");
+    } else {
+        assert_eq!(status, "In Review", "{entry}");
+        assert_eq!(risks, ["DOCUMENT_DATA_NOT_VERIFIED"], "{entry}");
+    }
+    status
 }
 
 #[tokio::test]
@@ -208,11 +228,12 @@ async fn a_live_session_reads_the_uploaded_passport_with_the_ocr_node() {
         .await;
     assert_eq!(status, StatusCode::OK, "{decision}");
     let entry = &decision["id_verifications"][0];
-    assert_fields_match(entry, &truth);
+    let status = assert_reading(entry, &truth);
     assert_eq!(entry["node_id"], "feature_ocr");
-    assert_eq!(entry["warnings"], json!([]), "{entry}");
-    assert_eq!(entry["status"], "Approved", "{entry}");
-    assert_eq!(decision["status"], "Approved");
+    assert_eq!(
+        decision["status"], status,
+        "the only node decides the session"
+    );
     assert!(
         entry["front_image"]
             .as_str()
@@ -274,11 +295,8 @@ async fn id_verification_reads_a_passport_and_refuses_what_it_cannot_read() {
     .await;
     assert_eq!(status, StatusCode::OK, "{body}");
     let entry = &body["id_verification"];
-    assert_fields_match(entry, &truth);
-    assert_eq!(entry["status"], "Approved", "{entry}");
-    assert_eq!(entry["warnings"], json!([]), "{entry}");
+    assert_reading(entry, &truth);
     assert!(entry["barcodes"].is_array(), "{entry}");
-    assert!(entry["front_image_quality_score"]["overall_score"].is_number());
     assert!(entry["portrait_image"]
         .as_str()
         .unwrap()
@@ -300,10 +318,14 @@ async fn id_verification_reads_a_passport_and_refuses_what_it_cannot_read() {
     .await;
     assert_eq!(status, StatusCode::OK, "{body}");
     assert_eq!(body["id_verification"]["status"], "Declined");
-    assert_eq!(
-        body["id_verification"]["warnings"][0]["risk"],
-        "MINIMUM_AGE_NOT_MET"
-    );
+    let age_warning = body["id_verification"]["warnings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|w| w["risk"] == "MINIMUM_AGE_NOT_MET")
+        .cloned()
+        .expect("MINIMUM_AGE_NOT_MET");
+    assert_eq!(age_warning["log_type"], "error");
 
     // A valid image without a document: 400 COULD_NOT_RECOGNIZE_DOCUMENT, not a warning.
     let blank = sample_png(640, 400, 200);
