@@ -49,6 +49,9 @@ pub enum ApiError {
     /// delivery fails); the mailer logged the cause.
     #[error("mail delivery failed")]
     MailDelivery,
+    /// A verification engine whose model files are not installed (503 with a detail naming it).
+    #[error("engine unavailable: {0}")]
+    EngineUnavailable(&'static str),
     #[error("method not allowed")]
     MethodNotAllowed(String),
     /// A refusal of the hosted-flow API: any 4xx status with `{"detail", "code"}`, the code
@@ -166,6 +169,7 @@ impl IntoResponse for ApiError {
                 code,
                 detail: text,
             } => (status, axum::Json(json!({"detail": text, "code": code}))).into_response(),
+            ApiError::EngineUnavailable(text) => detail(StatusCode::SERVICE_UNAVAILABLE, text),
             ApiError::MethodNotAllowed(method) => detail(
                 StatusCode::METHOD_NOT_ALLOWED,
                 format!("Method \"{method}\" not allowed."),

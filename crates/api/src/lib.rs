@@ -29,7 +29,7 @@ use axum::{Extension, Json, Router};
 use error::ApiError;
 use routes::aml;
 use routes::{
-    branding, corrections, data_transfer, flow, legacy, media, oauth as oauth_routes,
+    branding, corrections, data_transfer, flow, id_verification, legacy, media, oauth as oauth_routes,
     organizations, programmatic, reports, sandbox, sessions, system, webhooks, workflows,
 };
 use std::sync::Arc;
@@ -129,6 +129,12 @@ pub fn router(state: AppState) -> Router {
                 .layer(DefaultBodyLimit::max(
                     verity_domain::capture::POA_MAX_BYTES + 1,
                 )),
+        )
+        .merge(
+            // Two document images at their 5 MB cap; each file is checked on its own.
+            OpenApiRouter::new()
+                .routes(routes!(id_verification::id_verification))
+                .layer(DefaultBodyLimit::max(id_verification::BODY_LIMIT)),
         )
         .split_for_parts();
     let document = Arc::new(document);

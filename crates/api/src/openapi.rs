@@ -16,7 +16,7 @@ use utoipa::{Modify, OpenApi, ToSchema};
         license(name = "Apache-2.0")
     ),
     modifiers(&ApiKeyScheme),
-    tags((name = "sessions"), (name = "workflows"), (name = "auth"), (name = "accounts"), (name = "v1"), (name = "v2"), (name = "webhooks"), (name = "data-transfer"), (name = "system"), (name = "sandbox"), (name = "flow"), (name = "customization"), (name = "aml"))
+    tags((name = "sessions"), (name = "workflows"), (name = "auth"), (name = "accounts"), (name = "v1"), (name = "v2"), (name = "webhooks"), (name = "data-transfer"), (name = "system"), (name = "sandbox"), (name = "flow"), (name = "customization"), (name = "aml"), (name = "standalone"))
 )]
 pub struct ApiDoc;
 

@@ -34,6 +34,9 @@
 //! * Defaults of configurable codes are not documented; fraud signals default to Decline,
 //!   data-quality and mismatch signals to Review, and the phone/email policies and
 //!   `duplicated_user_action` to No action (the spec's documented default for the latter).
+//! * `DOCUMENT_DATA_NOT_VERIFIED` is Verity's own: the document engine raises it on every reading
+//!   whose fields no check digit or second zone confirms, so such a reading is never approved
+//!   unless a workflow explicitly sets `document_data_not_verified_action` to `NO_ACTION`.
 //! * NFC and IP-analysis (`LOCATION`) codes were not captured by the spec; the codes marked
 //!   "Verity" below are ours, named after the sandbox scenarios that need them.
 //! * Session roll-up of mixed cases: Declined > In Review > Approved; a feature that is
@@ -138,6 +141,7 @@ const OCR: &[RiskCode] = codes![Feature::Ocr;
     "DOB_MISMATCH_WITH_PROVIDED": C(Review), "The date of birth differs from the expected one.";
     "GENDER_MISMATCH_WITH_PROVIDED": C(Review), "The gender differs from the expected one.";
     "DOCUMENT_COUNTRY_MISMATCH": C(Review), "The issuing country differs from the expected one.";
+    "DOCUMENT_DATA_NOT_VERIFIED": C(Review), "Verity: the document engine could not confirm the identity fields (check digits, or a barcode or MRZ confirmed by the printed zone).";
 ];
 
 const NFC: &[RiskCode] = codes![Feature::Nfc;

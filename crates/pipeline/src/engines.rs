@@ -6,6 +6,7 @@
 //! and its standalone endpoint answers 503, so nothing is ever faked.
 
 use crate::aml::{AmlEngine, AmlRunner};
+use crate::document::{DocumentReader, DocumentRunner};
 use crate::runner::Engines;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -26,13 +27,33 @@ pub struct LoadedEngines {
     /// import`), not model files, so it always exists; `AmlSync` installs versions as they
     /// appear, and until the first one its nodes park and `POST /v3/aml/` answers 503.
     pub aml: Arc<AmlEngine>,
+    /// PP-OCRv4 document reader (`{models_dir}/document`): the OCR node and
+    /// `POST /v3/id-verification/`.
+    pub document: Option<Arc<DocumentReader>>,
 }
 
 impl LoadedEngines {
     /// Loads every engine whose files are present, logging (without failing) those that are not.
-    pub fn load(_settings: &EngineSettings) -> Self {
+    pub fn load(settings: &EngineSettings) -> Self {
+        let document_dir = settings.models_dir.join("document");
+        let document = match verity_document::DocumentEngine::load(&document_dir) {
+            Ok(engine) => {
+                tracing::info!(dir = %document_dir.display(), "document engine loaded");
+                Some(Arc::new(DocumentReader::new(engine)))
+            }
+            Err(error) => {
+                tracing::warn!(
+                    dir = %document_dir.display(),
+                    %error,
+                    "document engine not loaded (run scripts/fetch-models): live OCR nodes wait \
+                     for it and /v3/id-verification/ answers 503"
+                );
+                None
+            }
+        };
         Self {
             aml: Arc::new(AmlEngine::new()),
+            document,
         }
     }
 
@@ -45,6 +66,12 @@ impl LoadedEngines {
                 engine: self.aml.clone(),
             }),
         );
+        if let Some(reader) = &self.document {
+            engines.register(
+                Feature::Ocr,
+                Arc::new(DocumentRunner::new(Arc::clone(reader))),
+            );
+        }
         engines
     }
 }

@@ -16,6 +16,7 @@
 //! every engine registered in [`Engines`].
 
 pub mod aml;
+pub mod document;
 pub mod engines;
 pub mod evaluate;
 pub mod runner;

@@ -11,7 +11,7 @@ use verity_domain::capture::CaptureKind;
 
 #[utoipa::path(get, path = "/v3/session/{session_id}/media/{name}/", tag = "sessions",
     security(("api_key" = [])),
-    params(("session_id" = String, Path), ("name" = String, Path, description = "document_front | document_back | selfie | poa_document | portrait")),
+    params(("session_id" = String, Path), ("name" = String, Path, description = "document_front | document_back | selfie | poa_document | portrait | document_portrait")),
     responses((status = 200, description = "The stored file (EXIF removed at upload)", content_type = "application/octet-stream"),
               (status = 404, description = "Not found (or another application's session)")))]
 pub async fn session_media(
@@ -20,7 +20,13 @@ pub async fn session_media(
     Path((id, name)): Path<(String, String)>,
 ) -> Result<Response, ApiError> {
     let session = state.store.session(tenant.app.id, session_id(&id)?).await?;
-    let (key, content_type) = if name == "portrait" {
+    let (key, content_type) = if name == verity_pipeline::DOCUMENT_PORTRAIT {
+        // Cropped by the document engine from the ID document (JPEG), not an upload.
+        (
+            verity_pipeline::document_portrait_key(&session),
+            "image/jpeg".to_owned(),
+        )
+    } else if name == "portrait" {
         let key = session.portrait_media_key.clone().ok_or_else(not_found)?;
         let content_type = match key.rsplit('.').next() {
             Some("jpg") => "image/jpeg",

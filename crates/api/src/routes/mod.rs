@@ -3,6 +3,7 @@ pub mod branding;
 pub mod corrections;
 pub mod data_transfer;
 pub mod flow;
+pub mod id_verification;
 pub mod legacy;
 pub mod media;
 pub mod oauth;

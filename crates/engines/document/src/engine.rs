@@ -261,11 +261,21 @@ impl DocumentEngine {
         let today = opts
             .today
             .unwrap_or_else(|| chrono::Utc::now().date_naive());
-        let front = self.analyze(decode_image(front)?, today, opts)?;
-        let back = match back {
+        let mut front = self.analyze(decode_image(front)?, today, opts)?;
+        let mut back = match back {
             Some(b) => Some(self.analyze(decode_image(b)?, today, opts)?),
             None => None,
         };
+        // A valid MRZ already identifies the document; the barcode search (seconds of rxing
+        // tries on a photo without a barcode) only runs when no side has one.
+        let valid_mrz = std::iter::once(&front)
+            .chain(back.as_ref())
+            .any(|s| s.mrz.as_ref().is_some_and(|(m, _)| m.is_valid()));
+        if !valid_mrz {
+            for side in std::iter::once(&mut front).chain(back.as_mut()) {
+                side.barcodes = barcode::decode(&side.gray);
+            }
+        }
         self.assemble(front, back, today, opts)
     }
 
@@ -275,12 +285,24 @@ impl DocumentEngine {
         today: NaiveDate,
         opts: &ReadOptions,
     ) -> Result<Side, ReadError> {
+        let debug = std::env::var_os("VERITY_DOC_DEBUG").is_some();
+        let started = std::time::Instant::now();
+        let stage = |name: &str| {
+            if debug {
+                eprintln!(
+                    "stage {name}: {:.0} ms",
+                    started.elapsed().as_secs_f64() * 1000.0
+                );
+            }
+        };
         let gray = imageops::grayscale(&rgb);
         let boxes = self
             .ocr
             .detect(&rgb)
             .map_err(|e| ReadError::Inference(e.to_string()))?;
+        stage("detect");
         let (mrz, mrz_seen, mrz_boxes) = self.find_mrz(&rgb, &boxes, today)?;
+        stage("mrz");
         let mut texts = Vec::new();
         if opts.read_visual_zone {
             for b in boxes.iter().filter(|b| !mrz_boxes.contains(b)).take(60) {
@@ -297,7 +319,7 @@ impl DocumentEngine {
                 }
             }
         }
-        let barcodes = barcode::decode(&gray);
+        stage("visual zone");
         Ok(Side {
             rgb,
             gray,
@@ -305,7 +327,7 @@ impl DocumentEngine {
             mrz: mrz.map(|m| (m, mrz_boxes)),
             mrz_seen,
             texts,
-            barcodes,
+            barcodes: Vec::new(),
         })
     }
 

@@ -218,6 +218,7 @@ async fn openapi_documents_every_route() {
         ("/flow/session/captures/{kind}/", "post"),
         ("/flow/session/submit/", "post"),
         ("/flow/session/status/", "get"),
+        ("/v3/id-verification/", "post"),
     ];
     for (path, method) in expected {
         assert!(

@@ -10,6 +10,7 @@ mod browser;
 mod cli;
 mod corrections;
 mod data_transfer;
+mod documents;
 mod errors;
 mod flow;
 mod flow_pages;
