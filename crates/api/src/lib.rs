@@ -28,7 +28,7 @@ use axum::routing::get;
 use axum::{Extension, Json, Router};
 use error::ApiError;
 use routes::{
-    corrections, data_transfer, flow, legacy, media, oauth as oauth_routes, organizations,
+    corrections, data_transfer, face, flow, legacy, media, oauth as oauth_routes, organizations,
     programmatic, reports, sandbox, sessions, system, webhooks, workflows,
 };
 use std::sync::Arc;
@@ -120,6 +120,15 @@ pub fn router(state: AppState) -> Router {
                 .layer(DefaultBodyLimit::max(
                     verity_domain::capture::POA_MAX_BYTES + 1,
                 )),
+        )
+        .merge(
+            // Standalone face APIs: multipart bodies of up to two 5 MB images.
+            OpenApiRouter::new()
+                .routes(routes!(face::passive_liveness))
+                .routes(routes!(face::face_match))
+                .routes(routes!(face::face_search))
+                .routes(routes!(face::age_estimation))
+                .layer(DefaultBodyLimit::max(face::FACE_BODY_MAX_BYTES)),
         )
         .split_for_parts();
     let document = Arc::new(document);

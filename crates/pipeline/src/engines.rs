@@ -7,6 +7,8 @@
 
 use crate::runner::Engines;
 use std::path::PathBuf;
+use std::sync::Arc;
+use verity_domain::workflow::Feature;
 
 /// Where engines find their files (`[engines]` in verity.toml).
 #[derive(Debug, Clone)]
@@ -18,16 +20,45 @@ pub struct EngineSettings {
 
 /// The engines loaded in this process. Cheap to clone: every engine sits behind an `Arc`.
 #[derive(Clone, Default)]
-pub struct LoadedEngines {}
+pub struct LoadedEngines {
+    /// YuNet + SFace + dlib age from `{models_dir}/face` (LIVENESS, FACE_MATCH, AGE_ESTIMATION
+    /// and `/v3/passive-liveness/`, `/v3/face-match/`, `/v3/face-search/`, `/v3/age-estimation/`).
+    pub face: Option<Arc<verity_face::FaceEngine>>,
+    /// Where engines keep per-application state (face templates); set by [`Self::with_store`].
+    pub store: Option<verity_store::Store>,
+}
 
 impl LoadedEngines {
     /// Loads every engine whose files are present, logging (without failing) those that are not.
-    pub fn load(_settings: &EngineSettings) -> Self {
-        Self {}
+    pub fn load(settings: &EngineSettings) -> Self {
+        Self {
+            face: crate::face::load_face_engine(&settings.models_dir.join("face")),
+            ..Self::default()
+        }
+    }
+
+    /// Gives the engines the store they keep per-application state in (face templates).
+    pub fn with_store(mut self, store: verity_store::Store) -> Self {
+        self.store = Some(store);
+        self
     }
 
     /// The live node runners backed by these engines.
     pub fn node_runners(&self) -> Engines {
-        Engines::default()
+        let mut engines = Engines::default();
+        if let Some(face) = &self.face {
+            let runner = Arc::new(crate::face::FaceRunner::new(
+                face.clone(),
+                self.store.clone(),
+            ));
+            for feature in [
+                Feature::Liveness,
+                Feature::FaceMatch,
+                Feature::AgeEstimation,
+            ] {
+                engines.register(feature, runner.clone());
+            }
+        }
+        engines
     }
 }

@@ -17,6 +17,7 @@
 
 pub mod engines;
 pub mod evaluate;
+pub mod face;
 pub mod runner;
 pub mod sandbox;
 pub mod worker;

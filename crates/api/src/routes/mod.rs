@@ -1,5 +1,6 @@
 pub mod corrections;
 pub mod data_transfer;
+pub mod face;
 pub mod flow;
 pub mod legacy;
 pub mod media;

@@ -9,6 +9,7 @@ mod cli;
 mod corrections;
 mod data_transfer;
 mod errors;
+mod face;
 mod flow;
 mod flow_pages;
 mod helpers;
