@@ -29,7 +29,7 @@ use axum::{Extension, Json, Router};
 use error::ApiError;
 use routes::aml;
 use routes::{
-    branding, corrections, data_transfer, flow, id_verification, legacy, media, oauth as oauth_routes,
+    branding, corrections, data_transfer, face, flow, id_verification, legacy, media, oauth as oauth_routes,
     organizations, programmatic, reports, sandbox, sessions, system, webhooks, workflows,
 };
 use std::sync::Arc;
@@ -135,6 +135,15 @@ pub fn router(state: AppState) -> Router {
             OpenApiRouter::new()
                 .routes(routes!(id_verification::id_verification))
                 .layer(DefaultBodyLimit::max(id_verification::BODY_LIMIT)),
+        )
+        .merge(
+            // Standalone face APIs: multipart bodies of up to two 5 MB images.
+            OpenApiRouter::new()
+                .routes(routes!(face::passive_liveness))
+                .routes(routes!(face::face_match))
+                .routes(routes!(face::face_search))
+                .routes(routes!(face::age_estimation))
+                .layer(DefaultBodyLimit::max(face::FACE_BODY_MAX_BYTES)),
         )
         .split_for_parts();
     let document = Arc::new(document);

@@ -30,6 +30,11 @@ pub struct LoadedEngines {
     /// PP-OCRv4 document reader (`{models_dir}/document`): the OCR node and
     /// `POST /v3/id-verification/`.
     pub document: Option<Arc<DocumentReader>>,
+    /// YuNet + SFace + dlib age from `{models_dir}/face` (LIVENESS, FACE_MATCH, AGE_ESTIMATION
+    /// and `/v3/passive-liveness/`, `/v3/face-match/`, `/v3/face-search/`, `/v3/age-estimation/`).
+    pub face: Option<Arc<verity_face::FaceEngine>>,
+    /// Where engines keep per-application state (face templates); set by [`Self::with_store`].
+    pub store: Option<verity_store::Store>,
 }
 
 impl LoadedEngines {
@@ -54,7 +59,15 @@ impl LoadedEngines {
         Self {
             aml: Arc::new(AmlEngine::new()),
             document,
+            face: crate::face::load_face_engine(&settings.models_dir.join("face")),
+            store: None,
         }
+    }
+
+    /// Gives the engines the store they keep per-application state in (face templates).
+    pub fn with_store(mut self, store: verity_store::Store) -> Self {
+        self.store = Some(store);
+        self
     }
 
     /// The live node runners backed by these engines.
@@ -71,6 +84,19 @@ impl LoadedEngines {
                 Feature::Ocr,
                 Arc::new(DocumentRunner::new(Arc::clone(reader))),
             );
+        }
+        if let Some(face) = &self.face {
+            let runner = Arc::new(crate::face::FaceRunner::new(
+                face.clone(),
+                self.store.clone(),
+            ));
+            for feature in [
+                Feature::Liveness,
+                Feature::FaceMatch,
+                Feature::AgeEstimation,
+            ] {
+                engines.register(feature, runner.clone());
+            }
         }
         engines
     }

@@ -19,6 +19,7 @@ pub mod aml;
 pub mod document;
 pub mod engines;
 pub mod evaluate;
+pub mod face;
 pub mod runner;
 pub mod sandbox;
 pub mod worker;

@@ -622,6 +622,8 @@ impl Store {
             "reviews",
             "session_events",
             "processing_jobs",
+            // Biometric templates go with their session (issue 6).
+            "face_templates",
         ] {
             sqlx::query(&format!("DELETE FROM {table} WHERE session_id = $1"))
                 .bind(id.to_string())

@@ -100,7 +100,8 @@ impl Server {
         let engine_settings = self.config.engines.settings();
         let engines = tokio::task::spawn_blocking(move || LoadedEngines::load(&engine_settings))
             .await
-            .context("loading the verification engines panicked")?;
+            .context("loading the verification engines panicked")?
+            .with_store(self.store.clone());
         let state = AppState::new(
             self.store.clone(),
             ApiConfig {

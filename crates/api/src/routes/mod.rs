@@ -2,6 +2,7 @@ pub mod aml;
 pub mod branding;
 pub mod corrections;
 pub mod data_transfer;
+pub mod face;
 pub mod flow;
 pub mod id_verification;
 pub mod legacy;

@@ -1,7 +1,8 @@
 //! YuNet (OpenCV zoo, 2023mar) face detection with five landmarks.
 //!
-//! The image is letterboxed into the model's fixed 640×640 input (aspect
-//! kept, padding bottom/right with black), fed as BGR 0–255 like OpenCV's
+//! The image is letterboxed into the model's fixed 640×640 input (downscaled
+//! to fit with its aspect kept, never enlarged; padding bottom/right with
+//! black), fed as BGR 0–255 like OpenCV's
 //! `FaceDetectorYN`, and decoded with YuNet's anchor-free prior grid: for each
 //! stride s ∈ {8, 16, 32} and grid cell (r, c)
 //!
@@ -88,7 +89,9 @@ impl Detector {
         if w < 1.0 || h < 1.0 {
             return Ok(vec![]);
         }
-        let scale = (INPUT as f32 / w).min(INPUT as f32 / h);
+        // Downscale to fit, never upscale: OpenCV's FaceDetectorYN runs the image at its own
+        // size, so a small image padded (not enlarged) gives the reference's landmarks.
+        let scale = (INPUT as f32 / w).min(INPUT as f32 / h).min(1.0);
         let nw = ((w * scale).round() as u32).clamp(1, INPUT as u32);
         let nh = ((h * scale).round() as u32).clamp(1, INPUT as u32);
         let resized = if nw == img.width() && nh == img.height() {

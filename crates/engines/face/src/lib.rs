@@ -112,21 +112,30 @@ impl FaceEngine {
             );
             dy.atan2(dx).abs() <= std::f32::consts::FRAC_PI_4
         };
-        if faces.first().is_some_and(upright) {
+        if faces
+            .first()
+            .is_some_and(|f| upright(f) && f.score >= CONFIDENT_UPRIGHT_SCORE)
+        {
             return Ok(AnalyzedImage {
                 image: img.clone(),
                 angle: 0,
                 faces,
             });
         }
-        // No face, or a sideways/upside-down one (YuNet finds some): keep the
-        // rotation whose largest face is upright and most confident.
+        // No face, a sideways/upside-down one, or a doubtful upright one (YuNet
+        // does not find faces turned by 90° and may instead report a small
+        // upright false positive, as OpenCV's FaceDetectorYN does on the
+        // sideways astronaut): keep the rotation whose largest face is upright
+        // and most confident, the unrotated image included.
+        let mut best_score = faces
+            .first()
+            .filter(|f| upright(f))
+            .map_or(0.0, |f| f.score);
         let mut best = AnalyzedImage {
             image: img.clone(),
             angle: 0,
             faces,
         };
-        let mut best_score = 0f32;
         for angle in [90u32, 270, 180] {
             let rotated = rotate(img, angle);
             let faces = self.detect_image(&rotated)?;
@@ -427,6 +436,10 @@ pub struct ActiveSubmission {
     pub nonce: String,
     pub frames: Vec<ActiveFrame>,
 }
+
+/// An upright face found at 0° with at least this detector score is taken
+/// without trying the other rotations (genuine upright faces score above it).
+pub const CONFIDENT_UPRIGHT_SCORE: f32 = 0.9;
 
 /// Faces whose eyes are closer than this (pixels) are too small for age.
 pub const MIN_EYE_DISTANCE_FOR_AGE: f32 = 16.0;

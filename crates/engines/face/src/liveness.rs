@@ -51,15 +51,15 @@ pub const SIGNALS: [SignalRamp; 8] = [
     // Share of mid/high-frequency energy in isolated peaks.
     SignalRamp {
         name: "periodic_energy",
-        genuine: 0.04,
-        attack: 0.15,
+        genuine: 0.12,
+        attack: 0.30,
         weight: 30.0,
     },
     // Laplacian standard deviation of the face at 128 px width (blur).
     SignalRamp {
         name: "sharpness",
-        genuine: 9.0,
-        attack: 3.0,
+        genuine: 6.0,
+        attack: 2.5,
         weight: 30.0,
     },
     // Share of clipped (≥ 250) face pixels: glare on glass or glossy paper.
@@ -72,8 +72,8 @@ pub const SIGNALS: [SignalRamp; 8] = [
     // Luma 2nd percentile inside the face: prints cannot render deep black.
     SignalRamp {
         name: "black_level",
-        genuine: 45.0,
-        attack: 95.0,
+        genuine: 75.0,
+        attack: 110.0,
         weight: 25.0,
     },
     // Mean HSV saturation of the face: prints and screens wash colour out.
@@ -545,7 +545,7 @@ mod tests {
         let r = SIGNALS[2]; // sharpness: lower is worse
         assert_eq!(r.evidence(20.0), 0.0);
         assert_eq!(r.evidence(1.0), 1.0);
-        assert!((r.evidence(6.0) - 0.5).abs() < 1e-6);
+        assert!((r.evidence(4.25) - 0.5).abs() < 1e-6);
         assert_eq!(r.evidence(f32::NAN), 1.0);
     }
 

@@ -219,6 +219,10 @@ async fn openapi_documents_every_route() {
         ("/flow/session/submit/", "post"),
         ("/flow/session/status/", "get"),
         ("/v3/id-verification/", "post"),
+        ("/v3/passive-liveness/", "post"),
+        ("/v3/face-match/", "post"),
+        ("/v3/face-search/", "post"),
+        ("/v3/age-estimation/", "post"),
     ];
     for (path, method) in expected {
         assert!(

@@ -12,6 +12,7 @@ mod corrections;
 mod data_transfer;
 mod documents;
 mod errors;
+mod face;
 mod flow;
 mod flow_pages;
 mod helpers;

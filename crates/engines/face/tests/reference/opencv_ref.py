@@ -30,11 +30,21 @@ rec = cv2.FaceRecognizerSF.create(rec_path, "")
 for k, path in enumerate(images):
     img = cv2.imread(path)
     h, w = img.shape[:2]
-    det = cv2.FaceDetectorYN.create(det_path, "", (w, h), 0.7, 0.3, 5000)
-    _, faces = det.detect(img)
+    # The detector sees the image at the size ours does: downscaled (area filter) to fit
+    # 640x640 when larger, as is; landmarks are mapped back and the crop is taken from the
+    # full-resolution image, as in our pipeline.
+    scale = min(1.0, 640.0 / w, 640.0 / h)
+    small = img if scale == 1.0 else cv2.resize(
+        img, (round(w * scale), round(h * scale)), interpolation=cv2.INTER_AREA)
+    sh, sw = small.shape[:2]
+    det = cv2.FaceDetectorYN.create(det_path, "", (sw, sh), 0.7, 0.3, 5000)
+    _, faces = det.detect(small)
     if faces is None or len(faces) == 0:
         print(json.dumps({"image": path, "faces": 0}))
         continue
+    faces = faces.copy()
+    faces[:, 0:14:2] *= w / sw
+    faces[:, 1:14:2] *= h / sh
     areas = faces[:, 2] * faces[:, 3]
     f = faces[int(np.argmax(areas))]
     crop = rec.alignCrop(img, f)
