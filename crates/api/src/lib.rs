@@ -29,8 +29,9 @@ use axum::{Extension, Json, Router};
 use error::ApiError;
 use routes::aml;
 use routes::{
-    branding, corrections, data_transfer, face, flow, id_verification, legacy, media, oauth as oauth_routes,
-    organizations, programmatic, reports, sandbox, sessions, system, webhooks, workflows,
+    branding, corrections, data_transfer, face, flow, id_verification, legacy, media,
+    oauth as oauth_routes, organizations, programmatic, reports, sandbox, sessions, system,
+    webhooks, workflows,
 };
 use std::sync::Arc;
 use tower_http::catch_panic::CatchPanicLayer;
