@@ -4,7 +4,7 @@
 //! for a console user's token (scoped by organization). [`JsonObject`] reads a JSON body with
 //! DRF-shaped errors; [`FormBody`] a JSON or `multipart/form-data` body (text fields and files).
 
-use crate::error::ApiError;
+use crate::error::{coded, ApiError};
 use crate::oauth::{Claims, TokenUse};
 use crate::ratelimit::Scope;
 use crate::state::AppState;
@@ -14,6 +14,7 @@ use axum::http::request::Parts;
 use axum::http::StatusCode;
 use serde_json::{Map, Value};
 use std::net::{IpAddr, SocketAddr};
+use verity_domain::capture::{check_upload, CheckedCapture, IMAGE_MAX_BYTES, IMAGE_TYPES};
 use verity_domain::fields::FieldErrors;
 use verity_domain::ids::ApiKeyId;
 use verity_store::{Application, User};
@@ -227,9 +228,13 @@ fn json_type(value: &Value) -> &'static str {
     }
 }
 
+/// Longest accepted text part of a multipart body (flags, actions, vendor data, metadata).
+const TEXT_PART_MAX_BYTES: usize = 64 * 1024;
+
 /// A body that is either JSON (an object) or `multipart/form-data`: text parts become string
-/// fields, parts with a file name (or any non-text content type) become files. Over the body
-/// limit → 413; a malformed multipart body → 400.
+/// fields, parts with a file name (or any non-text content type) become files. Over the route's
+/// body limit → 413; a malformed multipart body → 400 `{"detail": "Multipart form parse error - …"}`
+/// as DRF words it; a text part over 64 KiB → a field error.
 pub struct FormBody {
     pub fields: Map<String, Value>,
     pub files: Vec<(String, Bytes)>,
@@ -255,49 +260,110 @@ impl<S: Send + Sync> FromRequest<S> for FormBody {
             .extensions()
             .get::<BodyLimit>()
             .map_or(usize::MAX, |l| l.0);
-        let malformed = |text: String| {
-            FieldErrors::single(
-                "non_field_errors",
-                format!("Malformed multipart body: {text}"),
-            )
+        let refusal = |status: StatusCode, text: String| {
+            if status == StatusCode::PAYLOAD_TOO_LARGE {
+                ApiError::PayloadTooLarge { limit }
+            } else {
+                ApiError::Domain(verity_domain::Error::Rule(format!(
+                    "Multipart form parse error - {text}"
+                )))
+            }
         };
         let mut form = axum::extract::Multipart::from_request(request, state)
             .await
-            .map_err(|rejection| malformed(rejection.body_text()))?;
+            .map_err(|rejection| refusal(rejection.status(), rejection.body_text()))?;
         let mut body = FormBody {
             fields: Map::new(),
             files: Vec::new(),
         };
-        loop {
-            let field = match form.next_field().await {
-                Ok(Some(field)) => field,
-                Ok(None) => break,
-                Err(error) if error.status() == StatusCode::PAYLOAD_TOO_LARGE => {
-                    return Err(ApiError::PayloadTooLarge { limit });
-                }
-                Err(error) => return Err(malformed(error.body_text()).into()),
-            };
+        while let Some(field) = form
+            .next_field()
+            .await
+            .map_err(|error| refusal(error.status(), error.body_text()))?
+        {
             let name = field.name().unwrap_or_default().to_owned();
             let is_file = field.file_name().is_some()
                 || field
                     .content_type()
                     .is_some_and(|t| !t.starts_with("text/plain"));
-            let bytes = field.bytes().await.map_err(|error| {
-                if error.status() == StatusCode::PAYLOAD_TOO_LARGE {
-                    ApiError::PayloadTooLarge { limit }
-                } else {
-                    malformed(error.body_text()).into()
-                }
-            })?;
+            let bytes = field
+                .bytes()
+                .await
+                .map_err(|error| refusal(error.status(), error.body_text()))?;
             if is_file {
                 body.files.push((name, bytes));
-            } else {
-                let text = String::from_utf8(bytes.to_vec())
-                    .map_err(|_| FieldErrors::single(&name, "Text fields must be UTF-8."))?;
-                body.fields.insert(name, Value::String(text));
+                continue;
             }
+            if bytes.len() > TEXT_PART_MAX_BYTES {
+                return Err(FieldErrors::single(
+                    &name,
+                    format!("Ensure this field has no more than {TEXT_PART_MAX_BYTES} characters."),
+                )
+                .into());
+            }
+            let text = String::from_utf8(bytes.to_vec())
+                .map_err(|_| FieldErrors::single(&name, "Text fields must be UTF-8."))?;
+            body.fields.insert(name, Value::String(text));
         }
         Ok(body)
+    }
+}
+
+impl FormBody {
+    /// A text field, trimmed (a JSON number or boolean as its text); empty counts as absent.
+    pub fn text(&self, name: &str) -> Option<String> {
+        self.fields
+            .get(name)
+            .and_then(value_text)
+            .filter(|text| !text.is_empty())
+    }
+
+    /// Takes the image part `name` through the upload checks ([`check_upload`]: JPEG, PNG or
+    /// WebP by magic bytes, pixel dimensions from the header before any decoding, metadata
+    /// removed). Over 5 MB or over the pixel limits is the whole request's 413; any other refusal
+    /// is a field error on `name`, as DRF reports an invalid image, and so is a required image
+    /// that was not sent.
+    pub fn take_image(
+        &mut self,
+        name: &str,
+        required: bool,
+        errors: &mut FieldErrors,
+    ) -> Result<Option<CheckedCapture>, ApiError> {
+        let Some(index) = self.files.iter().position(|(part, _)| part == name) else {
+            if self.fields.contains_key(name) {
+                errors.add(
+                    name,
+                    "Send the image as a file part of a multipart/form-data body.",
+                );
+            } else if required {
+                errors.add(name, "This field is required.");
+            }
+            return Ok(None);
+        };
+        let (_, bytes) = self.files.swap_remove(index);
+        match check_upload(bytes.to_vec(), &IMAGE_TYPES, IMAGE_MAX_BYTES) {
+            Ok(checked) => Ok(Some(checked)),
+            Err(refusal) if refusal.status == 413 => Err(coded(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                refusal.code,
+                format!("{name}: {}", refusal.message),
+            )),
+            Err(refusal) => {
+                errors.add(name, refusal.message);
+                Ok(None)
+            }
+        }
+    }
+}
+
+/// The text of a form value: a string trimmed, a number or boolean as written; `None` for
+/// anything else (null, lists, objects).
+pub fn value_text(value: &Value) -> Option<String> {
+    match value {
+        Value::String(text) => Some(text.trim().to_owned()),
+        Value::Number(number) => Some(number.to_string()),
+        Value::Bool(flag) => Some(flag.to_string()),
+        _ => None,
     }
 }
 

@@ -125,26 +125,28 @@ pub fn router(state: AppState) -> Router {
         .routes(routes!(flow::flow_status))
         .merge(
             // Uploads carry files up to 15 MB: their own body limit, checked with clear codes.
-            OpenApiRouter::new()
-                .routes(routes!(flow::flow_capture))
-                .layer(DefaultBodyLimit::max(
-                    verity_domain::capture::POA_MAX_BYTES + 1,
-                )),
+            with_body_limit(
+                OpenApiRouter::new().routes(routes!(flow::flow_capture)),
+                verity_domain::capture::POA_MAX_BYTES + 1,
+            ),
         )
         .merge(
             // Two document images at their 5 MB cap; each file is checked on its own.
-            OpenApiRouter::new()
-                .routes(routes!(id_verification::id_verification))
-                .layer(DefaultBodyLimit::max(id_verification::BODY_LIMIT)),
+            with_body_limit(
+                OpenApiRouter::new().routes(routes!(id_verification::id_verification)),
+                id_verification::BODY_LIMIT,
+            ),
         )
         .merge(
             // Standalone face APIs: multipart bodies of up to two 5 MB images.
-            OpenApiRouter::new()
-                .routes(routes!(face::passive_liveness))
-                .routes(routes!(face::face_match))
-                .routes(routes!(face::face_search))
-                .routes(routes!(face::age_estimation))
-                .layer(DefaultBodyLimit::max(face::FACE_BODY_MAX_BYTES)),
+            with_body_limit(
+                OpenApiRouter::new()
+                    .routes(routes!(face::passive_liveness))
+                    .routes(routes!(face::face_match))
+                    .routes(routes!(face::face_search))
+                    .routes(routes!(face::age_estimation)),
+                face::FACE_BODY_MAX_BYTES,
+            ),
         )
         .split_for_parts();
     let document = Arc::new(document);
@@ -195,6 +197,13 @@ pub fn router(state: AppState) -> Router {
             ApiError::Internal(anyhow::anyhow!("handler panicked")).into_response()
         }))
         .with_state(state)
+}
+
+/// Routes with their own body limit, made visible to the extractors so a 413 can state it.
+fn with_body_limit(router: OpenApiRouter<AppState>, limit: usize) -> OpenApiRouter<AppState> {
+    router
+        .layer(DefaultBodyLimit::max(limit))
+        .layer(Extension(extract::BodyLimit(limit)))
 }
 
 /// Logs method, route template, status and latency. Never the concrete path or query: they can

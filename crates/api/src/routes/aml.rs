@@ -15,9 +15,9 @@ use verity_domain::aml::{self as domain, HitReviews, StandaloneRequest};
 use verity_domain::review::API_CLIENT;
 use verity_domain::rules::{self, Risk};
 use verity_domain::workflow::Feature;
-use verity_domain::Timestamp;
+use verity_domain::{FieldErrors, Timestamp};
 use verity_pipeline::aml::{could_not_screen, result_payload, screening_config};
-use verity_store::AmlChange;
+use verity_store::{AmlChange, AmlDataset};
 
 /// The `aml` object as answered: the stored payload without the v1 view, warnings without the
 /// node id a session's warnings carry.
@@ -146,17 +146,7 @@ pub async fn datasets(
         .aml
         .installed_rows()
         .iter()
-        .map(|row| {
-            json!({
-                "name": row.name,
-                "version": row.version,
-                "date": row.published_on,
-                "imported_at": row.imported_at,
-                "entity_count": row.entity_count,
-                "format": row.format,
-                "source_digest": row.source_digest,
-            })
-        })
+        .map(dataset_json)
         .collect();
     let imported: Vec<Value> = state
         .store
@@ -164,31 +154,42 @@ pub async fn datasets(
         .await?
         .iter()
         .map(|row| {
-            json!({
-                "name": row.name,
-                "version": row.version,
-                "date": row.published_on,
-                "imported_at": row.imported_at,
-                "entity_count": row.entity_count,
-                "invalid_rows": row.error_count,
-                "format": row.format,
-                "source_digest": row.source_digest,
-                "previous_version": row.previous_version,
-                "monitoring_state": row.monitoring_state,
-                "monitoring_summary": row.monitoring_summary,
-            })
+            let mut entry = dataset_json(row);
+            entry["invalid_rows"] = json!(row.error_count);
+            entry["previous_version"] = json!(row.previous_version);
+            entry["monitoring_state"] = json!(row.monitoring_state);
+            entry["monitoring_summary"] = json!(row.monitoring_summary);
+            entry
         })
         .collect();
     Ok(Json(json!({"loaded": loaded, "imported": imported})))
 }
 
+/// What identifies a dataset version, loaded or imported.
+fn dataset_json(row: &AmlDataset) -> Value {
+    json!({
+        "name": row.name,
+        "version": row.version,
+        "date": row.published_on,
+        "imported_at": row.imported_at,
+        "entity_count": row.entity_count,
+        "format": row.format,
+        "source_digest": row.source_digest,
+    })
+}
+
+/// Records hit reviews on a session's AML node (the body read by `parse`), re-derives the node's
+/// and the session's status, and answers what changed.
 async fn review_hits(
     state: &AppState,
     tenant: &Tenant,
     id: &str,
-    reviews: HitReviews,
+    body: &Map<String, Value>,
+    parse: fn(&Map<String, Value>) -> Result<HitReviews, FieldErrors>,
 ) -> Result<Json<Value>, ApiError> {
     let id = session_id(id)?;
+    state.store.session(tenant.app.id, id).await?;
+    let reviews = parse(body)?;
     let list = reviews.reviews.clone();
     let change = state
         .store
@@ -235,9 +236,7 @@ pub async fn update_hit_status(
     Path(id): Path<String>,
     JsonObject(body): JsonObject,
 ) -> Result<Json<Value>, ApiError> {
-    state.store.session(tenant.app.id, session_id(&id)?).await?;
-    let reviews = HitReviews::parse_single(&body)?;
-    review_hits(&state, &tenant, &id, reviews).await
+    review_hits(&state, &tenant, &id, &body, HitReviews::parse_single).await
 }
 
 #[utoipa::path(patch, path = "/v3/session/{session_id}/bulk-update-aml-hit-status/", tag = "sessions",
@@ -252,7 +251,5 @@ pub async fn bulk_update_hit_status(
     Path(id): Path<String>,
     JsonObject(body): JsonObject,
 ) -> Result<Json<Value>, ApiError> {
-    state.store.session(tenant.app.id, session_id(&id)?).await?;
-    let reviews = HitReviews::parse_bulk(&body)?;
-    review_hits(&state, &tenant, &id, reviews).await
+    review_hits(&state, &tenant, &id, &body, HitReviews::parse_bulk).await
 }

@@ -2,9 +2,9 @@
 //! `/v3/face-search/` and `/v3/age-estimation/`. Multipart bodies, `x-api-key`, the envelope
 //! `{request_id, <feature_key>, vendor_data, metadata, created_at}`.
 //!
-//! Every image passes the upload checks before anything decodes it: at most 5 MB (413), magic
-//! bytes of JPEG/PNG/WebP/TIFF and pixel dimensions read from the header (400 with a field
-//! error: a decompression bomb never reaches the decoder). Inference runs on the blocking pool.
+//! Every image passes the upload checks before anything decodes it ([`FormBody::take_image`]): at
+//! most 5 MB and within the pixel limits read from the header (413: a decompression bomb never
+//! reaches the decoder), JPEG/PNG/WebP by magic bytes (400 with a field error). Inference runs on the blocking pool.
 //! Without the face models the endpoints answer 503.
 //!
 //! Choices on open points (spec UNCERTAIN): `save_api_request` is accepted but no session is
@@ -12,175 +12,84 @@
 //! the selfies of the application's sessions, never at earlier standalone calls; the
 //! age-estimation result is under `age_estimation` (spec-digest) rather than `liveness`.
 
-use crate::error::{coded, ApiError};
-use crate::extract::Tenant;
+use crate::error::ApiError;
+use crate::extract::{FormBody, Tenant};
 use crate::state::AppState;
-use axum::extract::{Multipart, State};
-use axum::http::StatusCode;
+use axum::extract::State;
 use axum::Json;
 use serde_json::{json, Map, Value};
-use std::collections::HashMap;
 use std::sync::Arc;
-use verity_domain::capture::{IMAGE_MAX_BYTES, MAX_PIXELS, MAX_SIDE_PIXELS};
-use verity_domain::session::sniff_image;
+use verity_domain::capture::IMAGE_MAX_BYTES;
+use verity_domain::fields::not_a_choice;
 use verity_domain::{FieldErrors, Timestamp};
 use verity_face::{report, AnalyzedImage, FaceEngine, FaceError, ScoreThresholds, Warning};
 use verity_pipeline::face::{match_json, search_faces, FaceHit, MAX_MATCHES, SIMILAR_FACE_SCORE};
 
 /// Largest multipart body: two images (face match) and the text fields.
 pub const FACE_BODY_MAX_BYTES: usize = 2 * IMAGE_MAX_BYTES + 64 * 1024;
-/// Longest accepted text field.
-const TEXT_MAX_BYTES: usize = 8 * 1024;
-
-/// A parsed multipart body: images by field name (checked), text fields by name.
-struct Form {
-    images: HashMap<String, Vec<u8>>,
-    text: HashMap<String, String>,
+/// The images of a standalone call, checked ([`FormBody::take_image`]), in `names` order.
+fn images(
+    form: &mut FormBody,
+    names: &[&str],
+    errors: &mut FieldErrors,
+) -> Result<Vec<Vec<u8>>, ApiError> {
+    let mut images = Vec::with_capacity(names.len());
+    for name in names {
+        if let Some(image) = form.take_image(name, true, errors)? {
+            images.push(image.bytes);
+        }
+    }
+    Ok(images)
 }
 
-impl Form {
-    async fn read(mut multipart: Multipart, image_fields: &[&str]) -> Result<Self, ApiError> {
-        let mut form = Form {
-            images: HashMap::new(),
-            text: HashMap::new(),
-        };
-        let mut errors = FieldErrors::new();
-        while let Some(field) = multipart.next_field().await.map_err(multipart_error)? {
-            let name = field.name().unwrap_or_default().to_owned();
-            let bytes = field.bytes().await.map_err(multipart_error)?;
-            if image_fields.contains(&name.as_str()) {
-                if bytes.len() > IMAGE_MAX_BYTES {
-                    return Err(coded(
-                        StatusCode::PAYLOAD_TOO_LARGE,
-                        "file_too_large",
-                        format!(
-                            "{name} is larger than {} MB.",
-                            IMAGE_MAX_BYTES / (1024 * 1024)
-                        ),
-                    ));
-                }
-                match check_image(&bytes) {
-                    Ok(()) => {
-                        form.images.insert(name, bytes.to_vec());
-                    }
-                    Err(message) => errors.add(&name, message),
-                }
-            } else {
-                if bytes.len() > TEXT_MAX_BYTES {
-                    errors.add(&name, "Ensure this field has no more than 8192 characters.");
-                    continue;
-                }
-                match String::from_utf8(bytes.to_vec()) {
-                    Ok(text) => {
-                        form.text.insert(name, text);
-                    }
-                    Err(_) => errors.add(&name, "Not valid UTF-8 text."),
-                }
+/// A score threshold from 0 to 100.
+fn number(form: &FormBody, name: &str, default: f32, errors: &mut FieldErrors) -> f32 {
+    match form.text(name) {
+        None => default,
+        Some(text) => match text.parse::<f32>() {
+            Ok(v) if (0.0..=100.0).contains(&v) => v,
+            _ => {
+                errors.add(name, "Ensure this value is a number from 0 to 100.");
+                default
             }
-        }
-        for field in image_fields {
-            if !form.images.contains_key(*field) && !errors.contains(field) {
-                errors.add(field, "No file was submitted.");
+        },
+    }
+}
+
+fn rotation(form: &FormBody, errors: &mut FieldErrors) -> u32 {
+    match form.text("rotate_image") {
+        None => 0,
+        Some(text) => match text.parse::<u32>() {
+            Ok(angle @ (0 | 90 | 180 | 270)) => angle,
+            _ => {
+                errors.add("rotate_image", not_a_choice(&text));
+                0
             }
-        }
-        errors.into_result(form).map_err(ApiError::from)
-    }
-
-    fn number(&self, name: &str, default: f32, errors: &mut FieldErrors) -> f32 {
-        match self.text.get(name).map(|t| t.trim()) {
-            None | Some("") => default,
-            Some(text) => match text.parse::<f32>() {
-                Ok(v) if (0.0..=100.0).contains(&v) => v,
-                _ => {
-                    errors.add(name, "Ensure this value is a number from 0 to 100.");
-                    default
-                }
-            },
-        }
-    }
-
-    fn rotation(&self, errors: &mut FieldErrors) -> u32 {
-        match self.text.get("rotate_image").map(|t| t.trim()) {
-            None | Some("") => 0,
-            Some(text) => match text.parse::<u32>() {
-                Ok(angle @ (0 | 90 | 180 | 270)) => angle,
-                _ => {
-                    errors.add(
-                        "rotate_image",
-                        "\"".to_owned() + text + "\" is not a valid choice.",
-                    );
-                    0
-                }
-            },
-        }
-    }
-
-    /// The common envelope fields: `vendor_data` as given, `metadata` parsed as JSON when it is.
-    fn envelope(&self, key: &str, result: Value) -> Value {
-        let metadata = self.text.get("metadata").map(|text| {
-            serde_json::from_str::<Value>(text).unwrap_or_else(|_| Value::String(text.clone()))
-        });
-        json!({
-            "request_id": uuid::Uuid::new_v4().to_string(),
-            key: result,
-            "vendor_data": self.text.get("vendor_data"),
-            "metadata": metadata,
-            "created_at": Timestamp::now().to_iso(),
-        })
+        },
     }
 }
 
-fn multipart_error(error: axum::extract::multipart::MultipartError) -> ApiError {
-    if error.status() == StatusCode::PAYLOAD_TOO_LARGE {
-        coded(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            "file_too_large",
-            format!(
-                "The request is larger than {} MB.",
-                FACE_BODY_MAX_BYTES / (1024 * 1024)
-            ),
-        )
-    } else {
-        coded(
-            StatusCode::BAD_REQUEST,
-            "malformed_multipart",
-            format!("The multipart body cannot be read: {}", error.body_text()),
-        )
-    }
-}
-
-/// Magic bytes and header dimensions, before any decoding.
-fn check_image(bytes: &[u8]) -> Result<(), String> {
-    const NOT_AN_IMAGE: &str = "Upload a valid image (JPEG, PNG, WebP or TIFF). The data was either not an image or a corrupted image.";
-    if sniff_image(bytes).is_none() {
-        return Err(NOT_AN_IMAGE.into());
-    }
-    let size = imagesize::blob_size(bytes).map_err(|_| NOT_AN_IMAGE.to_owned())?;
-    if size.width == 0 || size.height == 0 {
-        return Err(NOT_AN_IMAGE.into());
-    }
-    if size.width > MAX_SIDE_PIXELS
-        || size.height > MAX_SIDE_PIXELS
-        || size.width.saturating_mul(size.height) > MAX_PIXELS
-    {
-        return Err(format!(
-            "The image is {}×{} pixels; the limit is {MAX_SIDE_PIXELS} per side and {} megapixels.",
-            size.width,
-            size.height,
-            MAX_PIXELS / 1_000_000
-        ));
-    }
-    Ok(())
+/// The common envelope fields: `vendor_data` as given, `metadata` parsed as JSON when it is.
+fn envelope(form: &FormBody, key: &str, result: Value) -> Value {
+    let metadata = form.fields.get("metadata").map(|value| match value {
+        Value::String(text) => {
+            serde_json::from_str::<Value>(text).unwrap_or_else(|_| value.clone())
+        }
+        other => other.clone(),
+    });
+    json!({
+        "request_id": uuid::Uuid::new_v4().to_string(),
+        key: result,
+        "vendor_data": form.text("vendor_data"),
+        "metadata": metadata,
+        "created_at": Timestamp::now().to_iso(),
+    })
 }
 
 fn engine(state: &AppState) -> Result<Arc<FaceEngine>, ApiError> {
-    state.engines.face.clone().ok_or_else(|| {
-        coded(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "engine_unavailable",
-            "The face engine is not installed on this server (its model files are missing: run scripts/fetch-models).",
-        )
-    })
+    state.engines.face.clone().ok_or(ApiError::EngineUnavailable(
+        "The face engine is not installed on this server (its model files are missing: run scripts/fetch-models).",
+    ))
 }
 
 /// Runs CPU-bound face work off the async threads; an undecodable image is the caller's 400.
@@ -232,21 +141,26 @@ fn to_value<T: serde::Serialize>(value: &T) -> Result<Value, ApiError> {
 pub async fn passive_liveness(
     State(state): State<AppState>,
     _tenant: Tenant,
-    multipart: Multipart,
+    mut form: FormBody,
 ) -> Result<Json<Value>, ApiError> {
     let engine = engine(&state)?;
-    let mut form = Form::read(multipart, &["user_image"]).await?;
     let mut errors = FieldErrors::new();
-    let decline = form.number("face_liveness_score_decline_threshold", 30.0, &mut errors);
-    let rotation = form.rotation(&mut errors);
+    let mut images = images(&mut form, &["user_image"], &mut errors)?;
+    let decline = number(
+        &form,
+        "face_liveness_score_decline_threshold",
+        30.0,
+        &mut errors,
+    );
+    let rotation = rotation(&form, &mut errors);
     errors.into_result(())?;
-    let image = form.images.remove("user_image").unwrap_or_default();
+    let image = images.remove(0);
     let result = blocking(engine, "user_image", move |engine| {
         let analyzed = analyze(engine, &image, rotation)?;
         engine.passive_liveness_analyzed(&analyzed, &decline_only(decline))
     })
     .await?;
-    Ok(Json(form.envelope("liveness", to_value(&result)?)))
+    Ok(Json(envelope(&form, "liveness", to_value(&result)?)))
 }
 
 #[utoipa::path(post, path = "/v3/face-match/", tag = "standalone", security(("api_key" = [])),
@@ -257,16 +171,21 @@ pub async fn passive_liveness(
 pub async fn face_match(
     State(state): State<AppState>,
     _tenant: Tenant,
-    multipart: Multipart,
+    mut form: FormBody,
 ) -> Result<Json<Value>, ApiError> {
     let engine = engine(&state)?;
-    let mut form = Form::read(multipart, &["user_image", "ref_image"]).await?;
     let mut errors = FieldErrors::new();
-    let decline = form.number("face_match_score_decline_threshold", 30.0, &mut errors);
-    let rotation = form.rotation(&mut errors);
+    let mut images = images(&mut form, &["user_image", "ref_image"], &mut errors)?;
+    let decline = number(
+        &form,
+        "face_match_score_decline_threshold",
+        30.0,
+        &mut errors,
+    );
+    let rotation = rotation(&form, &mut errors);
     errors.into_result(())?;
-    let user = form.images.remove("user_image").unwrap_or_default();
-    let reference = form.images.remove("ref_image").unwrap_or_default();
+    let reference = images.remove(1);
+    let user = images.remove(0);
     let user = blocking(engine.clone(), "user_image", move |engine| {
         analyze(engine, &user, rotation)
     })
@@ -279,7 +198,7 @@ pub async fn face_match(
         engine.match_analyzed(&user, Some(&reference), &decline_only(decline))
     })
     .await?;
-    Ok(Json(form.envelope("face_match", to_value(&result)?)))
+    Ok(Json(envelope(&form, "face_match", to_value(&result)?)))
 }
 
 #[utoipa::path(post, path = "/v3/face-search/", tag = "standalone", security(("api_key" = [])),
@@ -290,29 +209,23 @@ pub async fn face_match(
 pub async fn face_search(
     State(state): State<AppState>,
     tenant: Tenant,
-    multipart: Multipart,
+    mut form: FormBody,
 ) -> Result<Json<Value>, ApiError> {
     let engine = engine(&state)?;
-    let mut form = Form::read(multipart, &["user_image"]).await?;
     let mut errors = FieldErrors::new();
-    let rotation = form.rotation(&mut errors);
+    let mut images = images(&mut form, &["user_image"], &mut errors)?;
+    let rotation = rotation(&form, &mut errors);
     let search_type = form
-        .text
-        .get("search_type")
-        .map(|t| t.trim().to_owned())
-        .filter(|t| !t.is_empty())
+        .text("search_type")
         .unwrap_or_else(|| "most_similar".into());
     if !matches!(
         search_type.as_str(),
         "most_similar" | "blocklisted_or_approved"
     ) {
-        errors.add(
-            "search_type",
-            format!("\"{search_type}\" is not a valid choice."),
-        );
+        errors.add("search_type", not_a_choice(&search_type));
     }
     errors.into_result(())?;
-    let image = form.images.remove("user_image").unwrap_or_default();
+    let image = images.remove(0);
     let (analyzed, template) = blocking(engine, "user_image", move |engine| {
         let analyzed = analyze(engine, &image, rotation)?;
         let template = match analyzed.largest() {
@@ -385,7 +298,7 @@ pub async fn face_search(
         "user_image": user_image,
         "warnings": warnings,
     });
-    Ok(Json(form.envelope("face_search", result)))
+    Ok(Json(envelope(&form, "face_search", result)))
 }
 
 /// `user_image` of a face search (no age: the search does not run the age model).
@@ -413,16 +326,21 @@ fn analyzed_faces(analyzed: &AnalyzedImage) -> report::ImageFaces {
 pub async fn age_estimation(
     State(state): State<AppState>,
     _tenant: Tenant,
-    multipart: Multipart,
+    mut form: FormBody,
 ) -> Result<Json<Value>, ApiError> {
     let engine = engine(&state)?;
-    let mut form = Form::read(multipart, &["user_image"]).await?;
     let mut errors = FieldErrors::new();
-    let decline = form.number("face_liveness_score_decline_threshold", 30.0, &mut errors);
-    let minimum_age = form.number("age_estimation_decline_threshold", 0.0, &mut errors);
-    let rotation = form.rotation(&mut errors);
+    let mut images = images(&mut form, &["user_image"], &mut errors)?;
+    let decline = number(
+        &form,
+        "face_liveness_score_decline_threshold",
+        30.0,
+        &mut errors,
+    );
+    let minimum_age = number(&form, "age_estimation_decline_threshold", 0.0, &mut errors);
+    let rotation = rotation(&form, &mut errors);
     errors.into_result(())?;
-    let image = form.images.remove("user_image").unwrap_or_default();
+    let image = images.remove(0);
     let (liveness, age) = blocking(engine, "user_image", move |engine| {
         let analyzed = analyze(engine, &image, rotation)?;
         let liveness = engine.passive_liveness_analyzed(&analyzed, &decline_only(decline))?;
@@ -446,5 +364,9 @@ pub async fn age_estimation(
     result.insert("video_url".into(), Value::Null);
     result.insert("user_image".into(), to_value(&age.user_image)?);
     result.insert("warnings".into(), to_value(&warnings)?);
-    Ok(Json(form.envelope("age_estimation", Value::Object(result))))
+    Ok(Json(envelope(
+        &form,
+        "age_estimation",
+        Value::Object(result),
+    )))
 }

@@ -11,20 +11,19 @@
 //! * Action fields accept `NO_ACTION`, `REVIEW` and `DECLINE`.
 //! * Unreadable documents answer 400 `{"detail", "code": "COULD_NOT_RECOGNIZE_DOCUMENT"}`.
 //! * PDFs (encrypted or not) are refused with 400 on the field: the engine reads images only.
-//! * Images go through the hosted flow's upload checks: magic bytes, 5 MB (413), pixel
-//!   dimensions from the header before anything is decoded (413), EXIF removed.
+//! * Images go through the hosted flow's upload checks ([`FormBody::take_image`]): magic bytes,
+//!   5 MB (413), pixel dimensions from the header before anything is decoded (413), EXIF removed.
 
 use crate::error::{coded, ApiError};
-use crate::extract::Tenant;
+use crate::extract::{value_text, FormBody, Tenant};
 use crate::state::AppState;
-use axum::extract::multipart::{Field, Multipart, MultipartRejection};
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
 use base64::Engine as _;
 use serde_json::{json, Map, Value};
 use verity_document::ReadError;
-use verity_domain::capture::{check_capture, CaptureKind, IMAGE_MAX_BYTES};
+use verity_domain::capture::IMAGE_MAX_BYTES;
 use verity_domain::rules::Action;
 use verity_domain::workflow::{Feature, WorkflowFeature};
 use verity_domain::FieldErrors;
@@ -33,8 +32,6 @@ use verity_pipeline::evaluate::{judge, Context};
 
 /// Largest accepted multipart body: two images at their cap plus the small text fields.
 pub const BODY_LIMIT: usize = 2 * IMAGE_MAX_BYTES + 256 * 1024;
-/// Text fields longer than this are refused (they are flags, actions, vendor data).
-const TEXT_MAX_BYTES: usize = 64 * 1024;
 
 const ACTION_FIELDS: [&str; 3] = [
     "expiration_date_not_detected_action",
@@ -45,112 +42,35 @@ const ACTION_FIELDS: [&str; 3] = [
 /// What the form carried, after validation.
 #[derive(Default)]
 struct Form {
-    front: Option<Vec<u8>>,
+    front: Vec<u8>,
     back: Option<Vec<u8>>,
     config: Map<String, Value>,
     vendor_data: Option<String>,
     metadata: Option<Value>,
 }
 
-async fn read_limited(mut field: Field<'_>, limit: usize) -> Result<Option<Vec<u8>>, ApiError> {
-    let mut bytes = Vec::new();
-    loop {
-        match field.chunk().await {
-            Ok(Some(chunk)) => {
-                if bytes.len() + chunk.len() > limit {
-                    return Ok(None);
-                }
-                bytes.extend_from_slice(&chunk);
-            }
-            Ok(None) => return Ok(Some(bytes)),
-            Err(error) => return Err(multipart_error(error.status(), error.body_text())),
-        }
-    }
-}
-
-fn multipart_error(status: StatusCode, text: String) -> ApiError {
-    if status == StatusCode::PAYLOAD_TOO_LARGE {
-        ApiError::PayloadTooLarge { limit: BODY_LIMIT }
-    } else {
-        ApiError::Domain(verity_domain::Error::Rule(format!(
-            "Multipart form parse error - {text}"
-        )))
-    }
-}
-
-fn image_field(
-    name: &str,
-    bytes: Vec<u8>,
-    errors: &mut FieldErrors,
-) -> Result<Option<Vec<u8>>, ApiError> {
-    // Document captures take JPEG, PNG and WebP only: a PDF is refused here (415 → a field error).
-    match check_capture(CaptureKind::DocumentFront, bytes) {
-        Ok(checked) => Ok(Some(checked.bytes)),
-        Err(refusal) if refusal.status == 413 => Err(coded(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            refusal.code,
-            format!("{name}: {}", refusal.message),
-        )),
-        Err(refusal) => {
-            errors.add(name, refusal.message);
-            Ok(None)
-        }
-    }
-}
-
-async fn parse_form(mut multipart: Multipart) -> Result<Form, ApiError> {
+fn parse_form(mut body: FormBody) -> Result<Form, ApiError> {
     let mut form = Form::default();
     let mut errors = FieldErrors::new();
-    loop {
-        let field = match multipart.next_field().await {
-            Ok(Some(field)) => field,
-            Ok(None) => break,
-            Err(error) => return Err(multipart_error(error.status(), error.body_text())),
-        };
-        let name = field.name().unwrap_or_default().to_owned();
-        match name.as_str() {
-            "front_image" | "back_image" => {
-                let Some(bytes) = read_limited(field, IMAGE_MAX_BYTES).await? else {
-                    return Err(coded(
-                        StatusCode::PAYLOAD_TOO_LARGE,
-                        "file_too_large",
-                        format!(
-                            "{name}: the file is larger than {} MB.",
-                            IMAGE_MAX_BYTES / (1024 * 1024)
-                        ),
-                    ));
-                };
-                let image = image_field(&name, bytes, &mut errors)?;
-                if name == "front_image" {
-                    form.front = image;
-                } else {
-                    form.back = image;
-                }
-            }
-            _ => {
-                let Some(bytes) = read_limited(field, TEXT_MAX_BYTES).await? else {
-                    errors.add(
-                        &name,
-                        "Ensure this field has no more than 65536 characters.",
-                    );
-                    continue;
-                };
-                let Ok(text) = String::from_utf8(bytes) else {
-                    errors.add(&name, "Not valid UTF-8 text.");
-                    continue;
-                };
-                text_field(&name, text.trim(), &mut form, &mut errors);
-            }
+    let front = body.take_image("front_image", true, &mut errors)?;
+    form.back = body
+        .take_image("back_image", false, &mut errors)?
+        .map(|image| image.bytes);
+    for (name, _) in &body.files {
+        errors.add(name, "Unknown field.");
+    }
+    for (name, value) in &body.fields {
+        if matches!(name.as_str(), "front_image" | "back_image") {
+            continue;
+        }
+        match value_text(value) {
+            Some(text) => text_field(name, &text, &mut form, &mut errors),
+            None => errors.add(name, "Not a valid string."),
         }
     }
-    if form.front.is_none() && !errors.contains("front_image") {
-        errors.add("front_image", "This field is required.");
-    }
-    if errors.is_empty() {
-        Ok(form)
-    } else {
-        Err(errors.into())
-    }
+    errors.into_result(())?;
+    form.front = front.map(|image| image.bytes).unwrap_or_default();
+    Ok(form)
 }
 
 fn boolean(text: &str) -> Option<bool> {
@@ -208,7 +128,7 @@ fn text_field(name: &str, text: &str, form: &mut Form, errors: &mut FieldErrors)
 pub async fn id_verification(
     State(state): State<AppState>,
     _tenant: Tenant,
-    multipart: Result<Multipart, MultipartRejection>,
+    body: FormBody,
 ) -> Result<Json<Value>, ApiError> {
     let reader = state
         .engines
@@ -217,11 +137,8 @@ pub async fn id_verification(
         .ok_or(ApiError::EngineUnavailable(
             "The document engine is not installed on this server (run scripts/fetch-models).",
         ))?;
-    let multipart = multipart
-        .map_err(|rejection| ApiError::Domain(verity_domain::Error::Rule(rejection.body_text())))?;
-    let form = parse_form(multipart).await?;
-    let front = form.front.unwrap_or_default();
-    let reading = match reader.read(front, form.back).await? {
+    let form = parse_form(body)?;
+    let reading = match reader.read(form.front, form.back).await? {
         Ok(reading) => reading,
         Err(ReadError::CouldNotRecognizeDocument) => {
             return Err(coded(

@@ -4,20 +4,12 @@
 use crate::browser::artifacts;
 use crate::helpers::{sample_png, spawn_app, TestApp};
 use reqwest::multipart::{Form, Part};
-use reqwest::StatusCode;
+use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 
 async fn patch_form(app: &TestApp, key: &str, form: Form) -> (StatusCode, Value) {
-    let response = app
-        .client
-        .patch(format!("{}/v3/customization/", app.base))
-        .header("x-api-key", key)
-        .multipart(form)
-        .send()
+    app.send_form(Method::PATCH, "/v3/customization/", Some(key), form)
         .await
-        .unwrap();
-    let status = response.status();
-    (status, response.json().await.unwrap())
 }
 
 fn png(name: &str, width: u32, height: u32) -> Part {

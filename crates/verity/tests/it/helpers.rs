@@ -140,7 +140,43 @@ impl Drop for TestApp {
     }
 }
 
+/// Sends a request; the answer's status and body (JSON, or the text as a JSON string).
+async fn send(request: reqwest::RequestBuilder) -> (StatusCode, Value) {
+    let response = request.send().await.expect("request sent");
+    let status = response.status();
+    let text = response.text().await.unwrap();
+    let value = if text.is_empty() {
+        Value::Null
+    } else {
+        serde_json::from_str(&text).unwrap_or(Value::String(text))
+    };
+    (status, value)
+}
+
+/// A `multipart/form-data` body: file parts (named `<field>.bin`) and text parts.
+pub fn form(files: &[(&str, &[u8])], text: &[(&str, &str)]) -> reqwest::multipart::Form {
+    let mut form = reqwest::multipart::Form::new();
+    for (name, bytes) in files {
+        let part = reqwest::multipart::Part::bytes(bytes.to_vec()).file_name(format!("{name}.bin"));
+        form = form.part(name.to_string(), part);
+    }
+    for (name, value) in text {
+        form = form.text(name.to_string(), value.to_string());
+    }
+    form
+}
+
 impl TestApp {
+    fn builder(&self, method: Method, path: &str, key: Option<&str>) -> reqwest::RequestBuilder {
+        let request = self
+            .client
+            .request(method, format!("{}{}", self.base, path));
+        match key {
+            Some(key) => request.header("x-api-key", key),
+            None => request,
+        }
+    }
+
     pub async fn request(
         &self,
         method: Method,
@@ -148,24 +184,23 @@ impl TestApp {
         key: Option<&str>,
         body: Option<Value>,
     ) -> (StatusCode, Value) {
-        let mut request = self
-            .client
-            .request(method, format!("{}{}", self.base, path));
-        if let Some(key) = key {
-            request = request.header("x-api-key", key);
-        }
-        if let Some(body) = body {
-            request = request.json(&body);
-        }
-        let response = request.send().await.expect("request sent");
-        let status = response.status();
-        let text = response.text().await.unwrap();
-        let value = if text.is_empty() {
-            Value::Null
-        } else {
-            serde_json::from_str(&text).unwrap_or(Value::String(text))
-        };
-        (status, value)
+        let request = self.builder(method, path, key);
+        send(match body {
+            Some(body) => request.json(&body),
+            None => request,
+        })
+        .await
+    }
+
+    /// Sends a `multipart/form-data` body (see [`form`]).
+    pub async fn send_form(
+        &self,
+        method: Method,
+        path: &str,
+        key: Option<&str>,
+        form: reqwest::multipart::Form,
+    ) -> (StatusCode, Value) {
+        send(self.builder(method, path, key).multipart(form)).await
     }
 
     pub async fn get(&self, path: &str, key: &str) -> (StatusCode, Value) {
