@@ -1,9 +1,7 @@
 //! PASSIVE liveness: genuine captures must score above simulated printed
 //! photos and screen replays (the attacks are simulations; see README).
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use verity_face::{ScoreThresholds, Status};
 
 #[test]

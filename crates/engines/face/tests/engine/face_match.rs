@@ -2,9 +2,7 @@
 //! available after fetch-models.sh) and on the real photographs in
 //! shared/data/faces (when present).
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use verity_face::{FaceEngine, LogType, ScoreThresholds, Status};
 
 #[test]

@@ -4,11 +4,9 @@
 //! when that Python is not available. Set VERITY_FACE_PYTHON to its
 //! interpreter (default /root/.cache/verity-venvs/face/bin/python).
 
-mod common;
-
 use std::process::Command;
 
-use common::*;
+use crate::common::*;
 
 fn python() -> Option<String> {
     let py = std::env::var("VERITY_FACE_PYTHON")

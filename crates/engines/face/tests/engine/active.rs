@@ -5,9 +5,7 @@
 //! Attacks: a flat photo moved and tilted, swapped photos of other poses, a
 //! still frame, and replays of a recording made for an earlier challenge.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use image::RgbImage;
 use rand::{rngs::StdRng, SeedableRng};
 use verity_face::{
