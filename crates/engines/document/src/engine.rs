@@ -418,6 +418,43 @@ impl DocumentEngine {
         }
     }
 
+    /// Reads the MRZ name line again from crops looser than [`Self::find_mrz`]'s and returns
+    /// the re-parsed MRZ whose surname the printed zone confirms, if one does.
+    fn reread_name_line(
+        &self,
+        rgb: &RgbImage,
+        mrz: &Mrz,
+        boxes: &[TextBox],
+        printed_surname: &str,
+        today: NaiveDate,
+    ) -> Result<Option<Mrz>, ReadError> {
+        let line = if mrz.format == mrz::MrzFormat::Td1 {
+            2
+        } else {
+            0
+        };
+        let Some(name_box) = boxes.get(line) else {
+            return Ok(None);
+        };
+        for unclip in [0.0, -0.1] {
+            let crop = crop_quad(rgb, &name_box.quad, unclip);
+            let read = self
+                .ocr
+                .recognize(&crop, true)
+                .map_err(|e| ReadError::Inference(e.to_string()))?;
+            let mut lines = mrz.lines.clone();
+            lines[line] = mrz::normalize_line(&read.text);
+            if let Ok(again) = mrz::repair_and_parse(&lines, today) {
+                if again.is_valid()
+                    && names_identical(printed_surname, &again.surname, again.name_truncated)
+                {
+                    return Ok(Some(again));
+                }
+            }
+        }
+        Ok(None)
+    }
+
     fn assemble(
         &self,
         front: Side,
@@ -428,7 +465,8 @@ impl DocumentEngine {
         let mut warnings = Vec::new();
         let sides: Vec<&Side> = std::iter::once(&front).chain(back.iter()).collect();
         let mrz_side = sides.iter().position(|s| s.mrz.is_some());
-        let mrz = mrz_side.and_then(|i| sides[i].mrz.as_ref().map(|(m, b)| (m.clone(), b.clone())));
+        let mut mrz =
+            mrz_side.and_then(|i| sides[i].mrz.as_ref().map(|(m, b)| (m.clone(), b.clone())));
         let barcodes: Vec<Barcode> = sides
             .iter()
             .flat_map(|s| s.barcodes.iter().cloned())
@@ -437,6 +475,20 @@ impl DocumentEngine {
         let texts: Vec<(TextBox, Recognized)> =
             sides.iter().flat_map(|s| s.texts.iter().cloned()).collect();
         let viz = parse_visual_zone(&texts);
+        // The name line has no check digit. When the printed surname disagrees with the MRZ's,
+        // read that line again with looser crops and keep a reading the printed zone confirms
+        // (measured: the tight crop lost a letter, "V<GBRCHAN" read as "V<GBRHAN").
+        if let (Some(side), Some((m, boxes)), Some(printed)) =
+            (mrz_side, mrz.as_mut(), viz.surname.as_ref())
+        {
+            if m.is_valid() && !names_identical(printed, &m.surname, m.name_truncated) {
+                if let Some(confirmed) =
+                    self.reread_name_line(&sides[side].rgb, m, boxes, printed, today)?
+                {
+                    *m = confirmed;
+                }
+            }
+        }
 
         let nothing_found = mrz.is_none()
             && aamva.is_none()

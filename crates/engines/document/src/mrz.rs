@@ -250,10 +250,16 @@ fn resolve_date(raw: &str, today: NaiveDate, is_birth: bool) -> Option<NaiveDate
 }
 
 /// Split the name field: primary identifier, `<<`, secondary identifier; `<` inside a part is a space.
+/// The secondary identifier's parts are separated by single fillers, so it ends at the next `<<`:
+/// letters further on are specks in the filler read as characters (measured:
+/// `ROSSI<<GIULIA<<<C<<<<<<<<<<<C<K`).
 fn split_names(field: &str) -> (String, String) {
     let field = field.trim_end_matches('<');
     let (sur, given) = match field.find("<<") {
-        Some(i) => (&field[..i], &field[i + 2..]),
+        Some(i) => {
+            let rest = field[i + 2..].trim_start_matches('<');
+            (&field[..i], rest.split("<<").next().unwrap_or(""))
+        }
         None => (field, ""),
     };
     let norm = |s: &str| {
@@ -411,9 +417,23 @@ fn parse_format(format: MrzFormat, lines: &[&str], today: NaiveDate) -> Mrz {
 
     let name_field = get(&lay.names);
     let (surname, given_names) = split_names(name_field);
-    let name_truncated = !name_field.ends_with('<');
+    let mut out_lines: Vec<String> = lines.iter().map(|l| l.to_string()).collect();
+    // The field as ICAO writes these names; it differs only when specks in the filler were
+    // read as letters (see `split_names`), which the reported lines then drop too.
+    let mut canonical = format!("{surname}<<{given_names}").replace(' ', "<");
+    if given_names.is_empty() {
+        canonical.truncate(surname.len());
+    }
+    let name_truncated = canonical.len() >= name_field.len();
     if name_truncated {
         warnings.push("name field is full: the name may be truncated".into());
+    } else {
+        canonical.extend(std::iter::repeat_n('<', name_field.len() - canonical.len()));
+        if canonical != name_field {
+            let (line, range) = &lay.names;
+            out_lines[*line].replace_range(range.clone(), &canonical);
+            warnings.push("letters in the name field's filler removed".into());
+        }
     }
     let sex_c = at(lay.sex);
     if sex_of(sex_c).is_none() {
@@ -423,7 +443,7 @@ fn parse_format(format: MrzFormat, lines: &[&str], today: NaiveDate) -> Mrz {
 
     let mrz = Mrz {
         format,
-        lines: lines.iter().map(|l| l.to_string()).collect(),
+        lines: out_lines,
         document_code: trim_filler(&lines[0][0..2]),
         issuing_state: trim_filler(&lines[0][2..5]),
         document_number: trim_filler(&number),
@@ -1199,6 +1219,23 @@ mod tests {
         let m = repair_and_parse(&[TD3_L1.to_string(), l2], today()).unwrap();
         assert!(!m.is_valid());
         assert!(m.errors.iter().any(|e| e.contains("birth date")));
+    }
+
+    #[test]
+    fn specks_after_the_given_names_are_not_names() {
+        assert_eq!(
+            split_names("ROSSI<<GIULIA<<<C<<<<<<<<<<<C<K"),
+            ("ROSSI".into(), "GIULIA".into())
+        );
+        assert_eq!(
+            split_names("VAN<DEN<BERG<<PIETER<JAN<<<<<"),
+            ("VAN DEN BERG".into(), "PIETER JAN".into())
+        );
+        // An extra filler read in the separator does not lose the given names.
+        assert_eq!(
+            split_names("SMITH<<<JOHN<<<<"),
+            ("SMITH".into(), "JOHN".into())
+        );
     }
 
     #[test]
