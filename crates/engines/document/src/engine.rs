@@ -560,14 +560,21 @@ impl DocumentEngine {
                     Some(v) if names_identical(v, &m.given_names, m.name_truncated) => v.clone(),
                     _ => m.given_names.clone(),
                 };
-                set_names(&mut r, first, last);
                 // Check digits cover number and dates but not names: when the printed zone
                 // is read, its surname must confirm the MRZ's before we vouch for the data.
-                // Exact agreement only: a one-letter tolerance let "HAN" through for "CHAN".
+                // Exact agreement only: a one-letter tolerance let "HAN" through for "CHAN",
+                // and a printed name that only extends a truncated MRZ name is unconfirmed
+                // (measured: "…BERGERDORF" read for "…BERGERDORFF", the MRZ cut at "…BER").
+                let spelled_out = |reported: &str, mrz_name: &str| {
+                    mrz_name.is_empty() && reported.is_empty()
+                        || names_identical(reported, mrz_name, false)
+                };
                 let names_confirmed = viz
                     .surname
                     .as_ref()
-                    .is_some_and(|v| names_identical(v, &m.surname, m.name_truncated));
+                    .is_some_and(|v| spelled_out(v, &m.surname))
+                    && spelled_out(&first, &m.given_names);
+                set_names(&mut r, first, last);
                 r.data_verified = names_confirmed || !opts.read_visual_zone;
                 cross_check_mrz(m, &viz, &mut warnings);
             }
