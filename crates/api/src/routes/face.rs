@@ -27,19 +27,39 @@ use verity_pipeline::face::{match_json, search_faces, FaceHit, MAX_MATCHES, SIMI
 
 /// Largest multipart body: two images (face match) and the text fields.
 pub const FACE_BODY_MAX_BYTES: usize = 2 * IMAGE_MAX_BYTES + 64 * 1024;
-/// The images of a standalone call, checked ([`FormBody::take_image`]), in `names` order.
-fn images(
+/// What every standalone call starts with: the engine (503 without it), the images named in
+/// `names` through the upload checks (in that order), `rotate_image`, and the call's own
+/// parameters read by `params`; every field error of the form is reported at once.
+struct Call<P> {
+    engine: Arc<FaceEngine>,
+    images: Vec<Vec<u8>>,
+    rotation: u32,
+    params: P,
+}
+
+fn prepare<P>(
+    state: &AppState,
     form: &mut FormBody,
     names: &[&str],
-    errors: &mut FieldErrors,
-) -> Result<Vec<Vec<u8>>, ApiError> {
+    params: impl FnOnce(&FormBody, &mut FieldErrors) -> P,
+) -> Result<Call<P>, ApiError> {
+    let engine = engine(state)?;
+    let mut errors = FieldErrors::new();
     let mut images = Vec::with_capacity(names.len());
     for name in names {
-        if let Some(image) = form.take_image(name, true, errors)? {
+        if let Some(image) = form.take_image(name, true, &mut errors)? {
             images.push(image.bytes);
         }
     }
-    Ok(images)
+    let rotation = rotation(form, &mut errors);
+    let params = params(form, &mut errors);
+    errors.into_result(())?;
+    Ok(Call {
+        engine,
+        images,
+        rotation,
+        params,
+    })
 }
 
 /// A score threshold from 0 to 100.
@@ -143,17 +163,14 @@ pub async fn passive_liveness(
     _tenant: Tenant,
     mut form: FormBody,
 ) -> Result<Json<Value>, ApiError> {
-    let engine = engine(&state)?;
-    let mut errors = FieldErrors::new();
-    let mut images = images(&mut form, &["user_image"], &mut errors)?;
-    let decline = number(
-        &form,
-        "face_liveness_score_decline_threshold",
-        30.0,
-        &mut errors,
-    );
-    let rotation = rotation(&form, &mut errors);
-    errors.into_result(())?;
+    let Call {
+        engine,
+        mut images,
+        rotation,
+        params: decline,
+    } = prepare(&state, &mut form, &["user_image"], |form, errors| {
+        number(form, "face_liveness_score_decline_threshold", 30.0, errors)
+    })?;
     let image = images.remove(0);
     let result = blocking(engine, "user_image", move |engine| {
         let analyzed = analyze(engine, &image, rotation)?;
@@ -173,17 +190,17 @@ pub async fn face_match(
     _tenant: Tenant,
     mut form: FormBody,
 ) -> Result<Json<Value>, ApiError> {
-    let engine = engine(&state)?;
-    let mut errors = FieldErrors::new();
-    let mut images = images(&mut form, &["user_image", "ref_image"], &mut errors)?;
-    let decline = number(
-        &form,
-        "face_match_score_decline_threshold",
-        30.0,
-        &mut errors,
-    );
-    let rotation = rotation(&form, &mut errors);
-    errors.into_result(())?;
+    let Call {
+        engine,
+        mut images,
+        rotation,
+        params: decline,
+    } = prepare(
+        &state,
+        &mut form,
+        &["user_image", "ref_image"],
+        |form, errors| number(form, "face_match_score_decline_threshold", 30.0, errors),
+    )?;
     let reference = images.remove(1);
     let user = images.remove(0);
     let user = blocking(engine.clone(), "user_image", move |engine| {
@@ -211,20 +228,23 @@ pub async fn face_search(
     tenant: Tenant,
     mut form: FormBody,
 ) -> Result<Json<Value>, ApiError> {
-    let engine = engine(&state)?;
-    let mut errors = FieldErrors::new();
-    let mut images = images(&mut form, &["user_image"], &mut errors)?;
-    let rotation = rotation(&form, &mut errors);
-    let search_type = form
-        .text("search_type")
-        .unwrap_or_else(|| "most_similar".into());
-    if !matches!(
-        search_type.as_str(),
-        "most_similar" | "blocklisted_or_approved"
-    ) {
-        errors.add("search_type", not_a_choice(&search_type));
-    }
-    errors.into_result(())?;
+    let Call {
+        engine,
+        mut images,
+        rotation,
+        params: search_type,
+    } = prepare(&state, &mut form, &["user_image"], |form, errors| {
+        let search_type = form
+            .text("search_type")
+            .unwrap_or_else(|| "most_similar".into());
+        if !matches!(
+            search_type.as_str(),
+            "most_similar" | "blocklisted_or_approved"
+        ) {
+            errors.add("search_type", not_a_choice(&search_type));
+        }
+        search_type
+    })?;
     let image = images.remove(0);
     let (analyzed, template) = blocking(engine, "user_image", move |engine| {
         let analyzed = analyze(engine, &image, rotation)?;
@@ -328,18 +348,17 @@ pub async fn age_estimation(
     _tenant: Tenant,
     mut form: FormBody,
 ) -> Result<Json<Value>, ApiError> {
-    let engine = engine(&state)?;
-    let mut errors = FieldErrors::new();
-    let mut images = images(&mut form, &["user_image"], &mut errors)?;
-    let decline = number(
-        &form,
-        "face_liveness_score_decline_threshold",
-        30.0,
-        &mut errors,
-    );
-    let minimum_age = number(&form, "age_estimation_decline_threshold", 0.0, &mut errors);
-    let rotation = rotation(&form, &mut errors);
-    errors.into_result(())?;
+    let Call {
+        engine,
+        mut images,
+        rotation,
+        params: (decline, minimum_age),
+    } = prepare(&state, &mut form, &["user_image"], |form, errors| {
+        (
+            number(form, "face_liveness_score_decline_threshold", 30.0, errors),
+            number(form, "age_estimation_decline_threshold", 0.0, errors),
+        )
+    })?;
     let image = images.remove(0);
     let (liveness, age) = blocking(engine, "user_image", move |engine| {
         let analyzed = analyze(engine, &image, rotation)?;
