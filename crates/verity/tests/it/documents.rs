@@ -151,23 +151,9 @@ async fn a_live_session_reads_the_uploaded_passport_with_the_ocr_node() {
     let (passport, truth) = generated_passport(21);
 
     // The hosted flow's upload path (docs/flow-api.md): start, upload the front, submit.
-    let (status, state) = app
-        .flow(Method::POST, "/flow/session/start/", token, None)
+    app.start_flow(token).await;
+    app.submit_flow(token, &[("document_front", passport)])
         .await;
-    assert_eq!(status, StatusCode::OK, "{state}");
-    let (status, stored) = app
-        .flow(
-            Method::POST,
-            "/flow/session/captures/document_front/",
-            token,
-            Some(passport),
-        )
-        .await;
-    assert_eq!(status, StatusCode::CREATED, "{stored}");
-    let (status, submitted) = app
-        .flow(Method::POST, "/flow/session/submit/", token, None)
-        .await;
-    assert_eq!(status, StatusCode::ACCEPTED, "{submitted}");
 
     // Debug builds read a document in seconds; wait generously for the worker.
     let mut decided = Value::Null;

@@ -424,23 +424,8 @@ async fn live_face_session(
         .await;
     assert_eq!(status, StatusCode::CREATED, "{created}");
     let token = created["session_token"].as_str().unwrap();
-    let (status, state) = app
-        .flow(Method::POST, "/flow/session/start/", token, None)
-        .await;
-    assert_eq!(status, StatusCode::OK, "{state}");
-    let (status, stored) = app
-        .flow(
-            Method::POST,
-            "/flow/session/captures/selfie/",
-            token,
-            Some(selfie),
-        )
-        .await;
-    assert_eq!(status, StatusCode::CREATED, "{stored}");
-    let (status, submitted) = app
-        .flow(Method::POST, "/flow/session/submit/", token, None)
-        .await;
-    assert_eq!(status, StatusCode::ACCEPTED, "{submitted}");
+    app.start_flow(token).await;
+    app.submit_flow(token, &[("selfie", selfie)]).await;
     app.wait_decided(token).await;
     let id = created["session_id"].as_str().unwrap();
     let (status, decision) = app

@@ -466,34 +466,24 @@ impl TestApp {
         )
     }
 
-    /// Drives a created session through the hosted flow: start, upload a generated capture for
-    /// every capture its steps take, submit. Returns the submit answer.
-    pub async fn run_flow(&self, token: &str) -> Value {
+    /// Opens a session's hosted flow (`POST /flow/session/start/`); returns its state.
+    pub async fn start_flow(&self, token: &str) -> Value {
         let (status, state) = self
             .flow(Method::POST, "/flow/session/start/", token, None)
             .await;
         assert_eq!(status, StatusCode::OK, "{state}");
-        let mut kinds: Vec<String> = Vec::new();
-        for step in state["steps"].as_array().unwrap() {
-            for capture in step["captures"].as_array().unwrap() {
-                let kind = capture["kind"].as_str().unwrap().to_owned();
-                if !kinds.contains(&kind) {
-                    kinds.push(kind);
-                }
-            }
-        }
-        for (n, kind) in kinds.iter().enumerate() {
-            let body = if kind == "poa_document" {
-                sample_pdf()
-            } else {
-                sample_png(64, 48, n as u8 * 40)
-            };
+        state
+    }
+
+    /// Uploads `captures` (kind, bytes) to a started flow and submits it; returns the submit answer.
+    pub async fn submit_flow(&self, token: &str, captures: &[(&str, Vec<u8>)]) -> Value {
+        for (kind, body) in captures {
             let (status, stored) = self
                 .flow(
                     Method::POST,
                     &format!("/flow/session/captures/{kind}/"),
                     token,
-                    Some(body),
+                    Some(body.clone()),
                 )
                 .await;
             assert_eq!(status, StatusCode::CREATED, "{kind}: {stored}");
@@ -503,6 +493,34 @@ impl TestApp {
             .await;
         assert_eq!(status, StatusCode::ACCEPTED, "{submitted}");
         submitted
+    }
+
+    /// Drives a created session through the hosted flow: start, upload a generated capture for
+    /// every capture its steps take, submit. Returns the submit answer.
+    pub async fn run_flow(&self, token: &str) -> Value {
+        let state = self.start_flow(token).await;
+        let mut kinds: Vec<String> = Vec::new();
+        for step in state["steps"].as_array().unwrap() {
+            for capture in step["captures"].as_array().unwrap() {
+                let kind = capture["kind"].as_str().unwrap().to_owned();
+                if !kinds.contains(&kind) {
+                    kinds.push(kind);
+                }
+            }
+        }
+        let captures: Vec<(&str, Vec<u8>)> = kinds
+            .iter()
+            .enumerate()
+            .map(|(n, kind)| {
+                let body = if kind == "poa_document" {
+                    sample_pdf()
+                } else {
+                    sample_png(64, 48, n as u8 * 40)
+                };
+                (kind.as_str(), body)
+            })
+            .collect();
+        self.submit_flow(token, &captures).await
     }
 
     /// The statuses of a session's timeline, oldest first.

@@ -102,19 +102,9 @@ async fn resubmission_reruns_only_the_named_nodes() {
         .await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
     assert_eq!(body["code"], "missing_captures");
-    let (status, _) = app
-        .flow(
-            Method::POST,
-            "/flow/session/captures/selfie/",
-            token,
-            Some(sample_png(40, 40, 3)),
-        )
+    let submitted = app
+        .submit_flow(token, &[("selfie", sample_png(40, 40, 3))])
         .await;
-    assert_eq!(status, StatusCode::CREATED);
-    let (status, submitted) = app
-        .flow(Method::POST, "/flow/session/submit/", token, None)
-        .await;
-    assert_eq!(status, StatusCode::ACCEPTED, "{submitted}");
     assert_eq!(
         submitted["processing"]["nodes"],
         json!(["feature_face_match"])
