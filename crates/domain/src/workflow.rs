@@ -234,6 +234,18 @@ pub struct WorkflowFeature {
     pub config: Map<String, Value>,
 }
 
+impl WorkflowFeature {
+    /// A LIVENESS node's `face_liveness_method` (`PASSIVE`, `ACTIVE_3D`, `FLASHING`), upper case;
+    /// `PASSIVE` when not configured.
+    pub fn liveness_method(&self) -> String {
+        self.config
+            .get("face_liveness_method")
+            .and_then(Value::as_str)
+            .unwrap_or("PASSIVE")
+            .to_ascii_uppercase()
+    }
+}
+
 /// Whether sessions may be created on a version.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]

@@ -117,28 +117,31 @@ pub fn match_json(hit: &FaceHit, public_base: &str) -> Value {
 
 /// Risks of a 1:N search: the blocklist first (always-decline codes), then duplicates.
 pub fn search_risks(hits: &[FaceHit], duplicates: bool) -> Vec<Risk> {
+    // A hit at the same-face score is certain, below it possible; the data names the session.
+    let risk = |hit: &FaceHit, [same, possible]: [&str; 2], session_key: &str| {
+        Risk::with_data(
+            if hit.score >= SAME_FACE_SCORE {
+                same
+            } else {
+                possible
+            },
+            json!({session_key: hit.stored.session_id.to_string(), "similarity_percentage": round2(hit.score)}),
+        )
+    };
     let mut risks = Vec::new();
     if let Some(hit) = hits.iter().find(|h| h.stored.blocklisted) {
-        let code = if hit.score >= SAME_FACE_SCORE {
-            "FACE_IN_BLOCKLIST"
-        } else {
-            "POSSIBLE_FACE_IN_BLOCKLIST"
-        };
-        risks.push(Risk::with_data(
-            code,
-            json!({"blocklisted_session_id": hit.stored.session_id.to_string(), "similarity_percentage": round2(hit.score)}),
+        risks.push(risk(
+            hit,
+            ["FACE_IN_BLOCKLIST", "POSSIBLE_FACE_IN_BLOCKLIST"],
+            "blocklisted_session_id",
         ));
     }
     if duplicates {
         if let Some(hit) = hits.iter().find(|h| !h.stored.blocklisted) {
-            let code = if hit.score >= SAME_FACE_SCORE {
-                "DUPLICATED_FACE"
-            } else {
-                "POSSIBLE_DUPLICATED_FACE"
-            };
-            risks.push(Risk::with_data(
-                code,
-                json!({"duplicated_session_id": hit.stored.session_id.to_string(), "similarity_percentage": round2(hit.score)}),
+            risks.push(risk(
+                hit,
+                ["DUPLICATED_FACE", "POSSIBLE_DUPLICATED_FACE"],
+                "duplicated_session_id",
             ));
         }
     }
@@ -308,13 +311,7 @@ impl FaceRunner {
     /// LIVENESS (PASSIVE) and AGE_ESTIMATION: both analyse the selfie.
     async fn selfie_step(&self, input: &NodeInput<'_>) -> anyhow::Result<NodeOutput> {
         let feature = input.node.feature;
-        let method = input
-            .node
-            .config
-            .get("face_liveness_method")
-            .and_then(Value::as_str)
-            .unwrap_or("PASSIVE")
-            .to_ascii_uppercase();
+        let method = input.node.liveness_method();
         if feature == Feature::Liveness && method != "PASSIVE" {
             // The hosted flow does not run the server-timed ACTIVE_3D challenge (or FLASHING)
             // yet; judging a single selfie as if it had would be a fabricated result. The job

@@ -282,13 +282,7 @@ impl SandboxRunner {
 
     fn liveness(&self, input: &NodeInput<'_>, scenario: &Scenario, id: &Identity) -> NodeOutput {
         let attack = scenario.slug == "decline_liveness_attack";
-        let method = input
-            .node
-            .config
-            .get("face_liveness_method")
-            .and_then(Value::as_str)
-            .unwrap_or("PASSIVE")
-            .to_ascii_uppercase();
+        let method = input.node.liveness_method();
         let age = verity_domain::checks::age_on(id.date_of_birth, today()) as f64 + 0.6;
         let payload = object(json!({
             "environment": "sandbox",
