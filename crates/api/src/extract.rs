@@ -340,7 +340,8 @@ impl FormBody {
             }
             return Ok(None);
         };
-        let (_, bytes) = self.files.swap_remove(index);
+        // `remove`, not `swap_remove`: repeated parts (liveness frames) are taken in order.
+        let (_, bytes) = self.files.remove(index);
         match check_upload(bytes.to_vec(), &IMAGE_TYPES, IMAGE_MAX_BYTES) {
             Ok(checked) => Ok(Some(checked)),
             Err(refusal) if refusal.status == 413 => Err(coded(

@@ -29,8 +29,8 @@ use axum::{Extension, Json, Router};
 use error::ApiError;
 use routes::aml;
 use routes::{
-    branding, corrections, data_transfer, face, flow, id_verification, legacy, media,
-    oauth as oauth_routes, organizations, programmatic, reports, sandbox, sessions, system,
+    branding, corrections, data_transfer, face, flow, flow_liveness, id_verification, legacy,
+    media, oauth as oauth_routes, organizations, programmatic, reports, sandbox, sessions, system,
     webhooks, workflows,
 };
 use std::sync::Arc;
@@ -130,6 +130,11 @@ pub fn router(state: AppState) -> Router {
                 verity_domain::capture::POA_MAX_BYTES + 1,
             ),
         )
+        .routes(routes!(flow_liveness::flow_liveness_challenge))
+        .merge(with_body_limit(
+            OpenApiRouter::new().routes(routes!(flow_liveness::flow_liveness_frames)),
+            flow_liveness::FRAMES_BODY_LIMIT,
+        ))
         .merge(
             // Two document images at their 5 MB cap; each file is checked on its own.
             with_body_limit(

@@ -1,4 +1,4 @@
-//! Live runners of the face steps (issue 6): `LIVENESS` (PASSIVE), `FACE_MATCH` and
+//! Live runners of the face steps (issue 6): `LIVENESS` (PASSIVE and ACTIVE_3D), `FACE_MATCH` and
 //! `AGE_ESTIMATION`, backed by `verity-face` (YuNet detection, SFace embedding, dlib age, the
 //! passive liveness signals). They report what the engine observed — the §5.6/§5.7 payload and
 //! the risks it saw (no face, several faces, a presentation attack, luminance, quality, no
@@ -19,7 +19,8 @@ use verity_domain::ids::{ApplicationId, SessionId};
 use verity_domain::rules::Risk;
 use verity_domain::workflow::Feature;
 use verity_face::{
-    AnalyzedImage, FaceEngine, FaceError, LivenessResult, ScoreThresholds, Template, Warning,
+    ActiveChallenge, ActiveFrame, ActiveSubmission, AnalyzedImage, FaceEngine, FaceError,
+    LivenessResult, ScoreThresholds, Template, Warning,
 };
 use verity_store::{Store, StoredFaceTemplate};
 
@@ -39,14 +40,15 @@ pub const MAX_MATCHES: usize = 5;
 /// The face engine behind the LIVENESS, FACE_MATCH and AGE_ESTIMATION nodes.
 pub struct FaceRunner {
     engine: Arc<FaceEngine>,
-    /// Where selfie templates are kept for duplicate and blocklist searches; without it (unit
-    /// tests of the runner) no search runs.
-    templates: Option<Store>,
+    /// Where selfie templates are kept for duplicate and blocklist searches, and ACTIVE_3D
+    /// challenges are read; without it (unit tests of the runner) no search runs and ACTIVE_3D
+    /// cannot be judged.
+    store: Option<Store>,
 }
 
 impl FaceRunner {
-    pub fn new(engine: Arc<FaceEngine>, templates: Option<Store>) -> Self {
-        Self { engine, templates }
+    pub fn new(engine: Arc<FaceEngine>, store: Option<Store>) -> Self {
+        Self { engine, store }
     }
 }
 
@@ -175,6 +177,18 @@ fn no_face(what: &str) -> Risk {
     Risk::with_data("NO_FACE_DETECTED", json!({"image": what}))
 }
 
+/// A selfie step's output when there is nothing to analyse.
+fn no_selfie(mut payload: Map<String, Value>, what: &str) -> NodeOutput {
+    for key in ["score", "age_estimation", "face_quality", "face_luminance"] {
+        payload.insert(key.into(), Value::Null);
+    }
+    payload.insert("matches".into(), json!([]));
+    NodeOutput {
+        payload,
+        risks: vec![no_face(what)],
+    }
+}
+
 /// Reads a stored capture's bytes.
 async fn capture_bytes(
     input: &NodeInput<'_>,
@@ -277,7 +291,7 @@ impl FaceRunner {
         input: &NodeInput<'_>,
         template: &Template,
     ) -> anyhow::Result<Vec<FaceHit>> {
-        let Some(store) = &self.templates else {
+        let Some(store) = &self.store else {
             return Ok(Vec::new());
         };
         let session = input.session;
@@ -308,46 +322,78 @@ impl FaceRunner {
             .unwrap_or(input.media_base)
     }
 
-    /// LIVENESS (PASSIVE) and AGE_ESTIMATION: both analyse the selfie.
+    /// LIVENESS (PASSIVE or ACTIVE_3D) and AGE_ESTIMATION: all analyse the selfie; ACTIVE_3D
+    /// judges liveness from the frames of the session's challenge instead of the selfie alone.
     async fn selfie_step(&self, input: &NodeInput<'_>) -> anyhow::Result<NodeOutput> {
         let feature = input.node.feature;
         let method = input.node.liveness_method();
-        if feature == Feature::Liveness && method != "PASSIVE" {
-            // The hosted flow does not run the server-timed ACTIVE_3D challenge (or FLASHING)
-            // yet; judging a single selfie as if it had would be a fabricated result. The job
-            // fails and retries, so the session waits in In Progress.
-            anyhow::bail!(
-                "liveness method {method} needs the active challenge, which the hosted flow does not run yet"
-            );
+        let active = feature == Feature::Liveness && method == "ACTIVE_3D";
+        if feature == Feature::Liveness && !active && method != "PASSIVE" {
+            // FLASHING is not built: judging a single selfie as if it had been would be a
+            // fabricated result. The job fails and retries, so the session waits In Progress.
+            anyhow::bail!("liveness method {method} is not supported by the face engine");
         }
         let thresholds = liveness_thresholds(&input.node.config);
-        let selfie = capture_bytes(input, CaptureKind::Selfie).await?;
         let mut payload = Map::new();
-        payload.insert("method".into(), json!("PASSIVE"));
+        payload.insert(
+            "method".into(),
+            json!(if active { "ACTIVE_3D" } else { "PASSIVE" }),
+        );
         payload.insert("reference_image".into(), json!(input.media_url("selfie")));
         payload.insert("video_url".into(), Value::Null);
+        let challenge = if active {
+            match self.active_frames(input).await? {
+                Some(challenge) => Some(challenge),
+                None => return Ok(no_selfie(payload, "liveness frames")),
+            }
+        } else {
+            None
+        };
+        let selfie = capture_bytes(input, CaptureKind::Selfie).await?;
         let analysis = match selfie {
             Some(bytes) => {
-                self.blocking(move |engine| analyze_selfie(engine, &bytes, &thresholds))
-                    .await?
+                self.blocking(move |engine| {
+                    let analysis = analyze_selfie(engine, &bytes, &thresholds)?;
+                    let active = match challenge {
+                        Some((challenge, submission, received_at_ms)) => {
+                            Some(engine.verify_active(
+                                &challenge,
+                                &submission,
+                                received_at_ms,
+                                &thresholds,
+                            )?)
+                        }
+                        None => None,
+                    };
+                    Ok(analysis.map(|a| (a, active)))
+                })
+                .await?
             }
             None => None,
         };
-        let Some(analysis) = analysis else {
-            for key in ["score", "age_estimation", "face_quality", "face_luminance"] {
-                payload.insert(key.into(), Value::Null);
-            }
-            payload.insert("matches".into(), json!([]));
-            return Ok(NodeOutput {
-                payload,
-                risks: vec![no_face("selfie")],
-            });
+        let Some((analysis, active)) = analysis else {
+            return Ok(no_selfie(payload, "selfie"));
         };
-        let liveness = &analysis.liveness;
+        // ACTIVE_3D grades the challenge; the selfie's own signals stay informational.
+        let liveness = active.as_ref().unwrap_or(&analysis.liveness);
         payload.insert("score".into(), json!(liveness.score));
         payload.insert("age_estimation".into(), json!(analysis.age));
-        payload.insert("face_quality".into(), json!(liveness.face_quality));
-        payload.insert("face_luminance".into(), json!(liveness.face_luminance));
+        payload.insert("face_quality".into(), json!(analysis.liveness.face_quality));
+        payload.insert(
+            "face_luminance".into(),
+            json!(analysis.liveness.face_luminance),
+        );
+        if let Some(report) = liveness.active.as_ref() {
+            payload.insert(
+                "active_challenge".into(),
+                json!({
+                    "steps": report.challenge,
+                    "observed": report.observed,
+                    "frames": report.poses_deg.len(),
+                    "failures": report.failures,
+                }),
+            );
+        }
         let mut risks = engine_risks(&liveness.warnings);
         if feature == Feature::AgeEstimation {
             // The age step reports the liveness score as information (spec §8 age-estimation
@@ -375,6 +421,44 @@ impl FaceRunner {
         payload.insert("matches".into(), Value::Array(matches));
         risks.extend(search_risks(&hits, true));
         Ok(NodeOutput { payload, risks })
+    }
+
+    /// The session's submitted ACTIVE_3D challenge with its frames read back: frame times are
+    /// the page's offsets from the issue (the flow API bounded them by the arrival), and the
+    /// arrival is the server's. `None` when no challenge received frames.
+    async fn active_frames(
+        &self,
+        input: &NodeInput<'_>,
+    ) -> anyhow::Result<Option<(ActiveChallenge, ActiveSubmission, u64)>> {
+        let store = self
+            .store
+            .as_ref()
+            .context("ACTIVE_3D liveness reads its challenge from the store")?;
+        let Some(submitted) = store.submitted_liveness(input.session.id).await? else {
+            return Ok(None);
+        };
+        let challenge: ActiveChallenge = serde_json::from_value(submitted.challenge)
+            .context("stored liveness challenge does not parse")?;
+        let mut frames = Vec::with_capacity(submitted.frames.len());
+        for frame in &submitted.frames {
+            let image = input
+                .media
+                .get(&frame.object_key)
+                .await?
+                .with_context(|| format!("liveness frame {} is missing", frame.object_key))?;
+            frames.push(ActiveFrame {
+                timestamp_ms: challenge.issued_at_ms + frame.offset_ms,
+                image,
+            });
+        }
+        let received_at_ms = submitted
+            .submitted_at
+            .map_or(u64::MAX, |t| (t.micros() / 1000) as u64);
+        let submission = ActiveSubmission {
+            nonce: submitted.nonce,
+            frames,
+        };
+        Ok(Some((challenge, submission, received_at_ms)))
     }
 
     async fn face_match(&self, input: &NodeInput<'_>) -> anyhow::Result<NodeOutput> {

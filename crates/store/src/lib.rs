@@ -22,6 +22,7 @@ mod data_transfer;
 mod db;
 mod error;
 mod face_templates;
+mod liveness;
 pub mod media;
 mod processing;
 pub mod sealing;
@@ -45,6 +46,7 @@ pub use data_transfer::{CodeCheck, SharedPicture, TransferAnswer, VerifiedIdenti
 pub use db::{Db, Dialect};
 pub use error::{Error, Result};
 pub use face_templates::StoredFaceTemplate;
+pub use liveness::{ChallengeIssue, LivenessChallenge, LivenessFrame, LIVENESS_FRAME_KIND};
 pub use media::MediaStore;
 pub use processing::{nodes_to_run, ClaimedJob, JobInfo, NodeWrite, StoredCapture, Submitted};
 pub use sealing::Sealer;

@@ -183,6 +183,12 @@ impl Store {
                 .execute(&mut *tx)
                 .await?;
         }
+        // A selfie taken again means a new liveness challenge: the earlier ones (and their
+        // frames) go, so the new attempt has its own budget and its own frames.
+        let redo_liveness = redo.contains(&CaptureKind::Selfie);
+        if redo_liveness {
+            crate::liveness::forget_challenges(&mut tx, session.id).await?;
+        }
         let event = SessionEvent::status_change(
             session.id,
             Some(previous),
@@ -195,6 +201,11 @@ impl Store {
         for kind in redo {
             self.media
                 .delete(&capture_key(session.application_id, session.id, kind))
+                .await?;
+        }
+        if redo_liveness {
+            self.media
+                .delete_prefix(&crate::liveness::frames_prefix(session))
                 .await?;
         }
         self.session(session.application_id, session.id).await

@@ -622,8 +622,9 @@ impl Store {
             "reviews",
             "session_events",
             "processing_jobs",
-            // Biometric templates go with their session (issue 6).
+            // Biometric templates and liveness challenges go with their session (issue 6).
             "face_templates",
+            "liveness_challenges",
         ] {
             sqlx::query(&format!("DELETE FROM {table} WHERE session_id = $1"))
                 .bind(id.to_string())

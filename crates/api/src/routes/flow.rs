@@ -5,6 +5,7 @@
 
 use crate::error::{coded, ApiError};
 use crate::extract::ClientIp;
+use crate::routes::flow_liveness::needs_active_liveness;
 use crate::state::AppState;
 use axum::body::Bytes;
 use axum::extract::{FromRequestParts, Path, State};
@@ -86,7 +87,7 @@ impl FromRequestParts<AppState> for FlowSession {
     }
 }
 
-fn not_in_progress(session: &Session, what: &str) -> ApiError {
+pub(crate) fn not_in_progress(session: &Session, what: &str) -> ApiError {
     coded(
         StatusCode::CONFLICT,
         "session_not_in_progress",
@@ -219,10 +220,10 @@ pub async fn flow_start(
 
 #[utoipa::path(post, path = "/flow/session/captures/{kind}/", tag = "flow",
     params(("X-Session-Token" = String, Header),
-           ("kind" = String, Path, description = "document_front | document_back | selfie | poa_document")),
+           ("kind" = String, Path, description = "document_front | document_back | selfie | poa_document (a live ACTIVE_3D session's selfie comes from its liveness frames)")),
     request_body(content = Vec<u8>, description = "The raw file: JPEG, PNG or WebP (≤ 5 MB); poa_document also PDF (≤ 15 MB)", content_type = "application/octet-stream"),
     responses((status = 201, description = "Stored (replacing an earlier capture of the kind)", body = Value),
-              (status = 400, description = "unknown_capture_kind, capture_not_needed, empty_upload, unreadable_image"),
+              (status = 400, description = "unknown_capture_kind, capture_not_needed, selfie_from_liveness_challenge, empty_upload, unreadable_image"),
               (status = 409, description = "session_not_in_progress"),
               (status = 413, description = "file_too_large, image_dimensions_too_large"),
               (status = 415, description = "unsupported_file_type")))]
@@ -256,6 +257,14 @@ pub async fn flow_capture(
                 "This session's steps do not take a {} capture.",
                 kind.as_str()
             ),
+        ));
+    }
+    if kind == CaptureKind::Selfie && needs_active_liveness(&state, &session).await? {
+        // The selfie must be one of the frames the liveness challenge checks.
+        return Err(coded(
+            StatusCode::BAD_REQUEST,
+            "selfie_from_liveness_challenge",
+            "In this verification the selfie is taken during the liveness challenge.",
         ));
     }
     let bytes = body.map_err(|rejection| {
@@ -333,6 +342,11 @@ pub async fn flow_submit(
         .map(|(kind, _)| kind.as_str())
         .collect();
     missing.dedup();
+    if needs_active_liveness(&state, &session).await?
+        && state.store.submitted_liveness(session.id).await?.is_none()
+    {
+        missing.push("liveness_frames");
+    }
     if !missing.is_empty() {
         return Err(coded(
             StatusCode::BAD_REQUEST,

@@ -4,6 +4,7 @@ pub mod corrections;
 pub mod data_transfer;
 pub mod face;
 pub mod flow;
+pub mod flow_liveness;
 pub mod id_verification;
 pub mod legacy;
 pub mod media;

@@ -46,12 +46,12 @@ fn faces_data() -> Option<PathBuf> {
     }
 }
 
-fn read(path: PathBuf) -> Vec<u8> {
+pub(crate) fn read(path: PathBuf) -> Vec<u8> {
     std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 }
 
 /// A server with the face engine loaded, or `None` when the models are missing.
-async fn face_app() -> Option<(TestApp, PathBuf)> {
+pub(crate) async fn face_app() -> Option<(TestApp, PathBuf)> {
     let models = models_dir()?;
     let dir = models.clone();
     let app = spawn_app_with(move |config| config.engines.models_dir = dir).await;
@@ -60,7 +60,7 @@ async fn face_app() -> Option<(TestApp, PathBuf)> {
 
 /// The astronaut portrait downscaled to 60 % and re-encoded as JPEG (quality 80): the same
 /// person in a different capture.
-fn derived_jpeg(png: &[u8]) -> Vec<u8> {
+pub(crate) fn derived_jpeg(png: &[u8]) -> Vec<u8> {
     let image = image::load_from_memory(png).unwrap().to_rgb8();
     let (w, h) = image.dimensions();
     let small = image::imageops::resize(
@@ -88,7 +88,7 @@ async fn post_form(
         .await
 }
 
-fn risks(warnings: &Value) -> Vec<String> {
+pub(crate) fn risks(warnings: &Value) -> Vec<String> {
     warnings
         .as_array()
         .unwrap_or(&Vec::new())

@@ -466,6 +466,22 @@ impl TestApp {
         )
     }
 
+    /// Sends a `multipart/form-data` body (see [`form`]) to a flow endpoint with a session token.
+    pub async fn flow_form(
+        &self,
+        path: &str,
+        token: &str,
+        form: reqwest::multipart::Form,
+    ) -> (StatusCode, Value) {
+        send(
+            self.client
+                .post(format!("{}{}", self.base, path))
+                .header("x-session-token", token)
+                .multipart(form),
+        )
+        .await
+    }
+
     /// Opens a session's hosted flow (`POST /flow/session/start/`); returns its state.
     pub async fn start_flow(&self, token: &str) -> Value {
         let (status, state) = self

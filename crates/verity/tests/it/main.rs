@@ -3,6 +3,7 @@
 //! it over HTTP.
 
 mod accounts;
+mod active_liveness;
 mod aml;
 mod auth;
 mod branding;

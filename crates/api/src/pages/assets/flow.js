@@ -59,7 +59,8 @@
 
   function api(method, path, body) {
     var init = { method: method, headers: { "X-Session-Token": cfg.token }, cache: "no-store" };
-    if (body) { init.body = body; init.headers["Content-Type"] = "application/octet-stream"; }
+    // A FormData body sets its own multipart Content-Type.
+    if (body) { init.body = body; if (!(body instanceof FormData)) init.headers["Content-Type"] = "application/octet-stream"; }
     return fetch(API + path, init).then(function (r) {
       return r.json().catch(function () { return {}; }).then(function (json) { return { status: r.status, body: json }; });
     }, function () { return { status: 0, body: { code: "network" } }; });
@@ -241,12 +242,14 @@
     var selfie = kind === "selfie";
     var title = selfie ? t("selfie_title") : kind === "document_back" ? t("back_title") : docType === "P" ? t("passport_title") : t("front_title");
     var liveness = state.steps.filter(function (s) { return s.feature === "LIVENESS"; })[0];
-    var hint = selfie ? (liveness && liveness.liveness_method === "ACTIVE_3D" ? t("selfie_active_hint") : t("selfie_hint")) : t("doc_hint");
+    // A live ACTIVE_3D step films a server-chosen head-pose challenge instead of one still.
+    var active = selfie && !cfg.sandbox && liveness && liveness.liveness_method === "ACTIVE_3D";
+    var hint = selfie ? (active ? t("selfie_active_hint") : t("selfie_hint")) : t("doc_hint");
     var video = el("video", { autoplay: true, muted: true, playsinline: true, "aria-label": t("camera_label") });
     var frame = el("div", { class: "camera " + (selfie ? "face" : "doc") }, [video, el("div", { class: "frame", "aria-hidden": "true" })]);
     var status = el("p", { class: "note", role: "status", text: t("camera_starting") });
     var problems = el("div", { class: "problems" });
-    var shoot = el("button", { type: "button", id: "shoot", text: t("capture"), disabled: true });
+    var shoot = el("button", { type: "button", id: "shoot", text: active ? t("liveness_start") : t("capture"), disabled: true });
     var fallback = el("div", { class: "fallback" });
     screen(kind, title, [el("p", { text: hint }), frame, status, problems, shoot, fallback]);
 
@@ -276,6 +279,7 @@
     shoot.addEventListener("click", function () {
       shoot.disabled = true;
       problems.textContent = "";
+      if (active) return challenge(video, frame, status, problems, shoot);
       status.textContent = t("checking_photo");
       var first = sample(video);
       // Two frames a moment apart: the second must be sharp and nearly the same as the first.
@@ -289,6 +293,69 @@
         canvas.getContext("2d").drawImage(video, 0, 0);
         canvas.toBlob(function (blob) { preview(kind, blob); }, "image/jpeg", 0.92);
       }, 250);
+    });
+  }
+
+  // ACTIVE_3D: asks the server for a challenge, shows its poses one by one for `step_ms` each
+  // while taking a frame every `frame_interval_ms`, then sends every frame once. Offsets are
+  // measured from when the challenge arrived, so they never run ahead of the server's clock.
+  function challenge(video, frame, status, problems, shoot) {
+    function fail(text) {
+      status.textContent = "";
+      problems.appendChild(notice(text, "error"));
+      shoot.textContent = t("liveness_retry");
+      shoot.disabled = false;
+    }
+    status.textContent = t("liveness_preparing");
+    api("POST", "liveness/challenge/").then(function (answer) {
+      if (answer.status === 410) return expired();
+      if (answer.status !== 201) return fail(answer.status === 0 ? t("error.network") : refusal(answer));
+      var ch = answer.body, started = performance.now(), frames = [], offsets = [], selfieFrame = 0, shown = -1;
+      var w = Math.min(640, video.videoWidth), h = Math.round(video.videoHeight * w / video.videoWidth);
+      var canvas = el("canvas", { width: w, height: h }), ctx = canvas.getContext("2d");
+      var prompt = el("p", { class: "pose", id: "pose", "aria-live": "assertive" });
+      frame.appendChild(prompt);
+      status.textContent = "";
+      root.dataset.challenge = ch.steps.join(",");
+      var timer = setInterval(function () {
+        var elapsed = performance.now() - started, step = Math.floor(elapsed / ch.step_ms);
+        if (step >= ch.steps.length || frames.length >= ch.max_frames) { clearInterval(timer); return send(); }
+        if (step !== shown) {
+          shown = step;
+          prompt.textContent = t("pose_" + ch.steps[step].toLowerCase());
+          root.dataset.pose = ch.steps[step];
+        }
+        ctx.drawImage(video, 0, 0, w, h);
+        // The selfie is the last frame of the opening frontal pose: settled and facing the camera.
+        if (step === 0) selfieFrame = frames.length;
+        offsets.push(Math.round(elapsed));
+        frames.push(new Promise(function (resolve) { canvas.toBlob(resolve, "image/jpeg", 0.85); }));
+      }, ch.frame_interval_ms);
+
+      function send() {
+        prompt.remove();
+        delete root.dataset.pose;
+        status.textContent = t("uploading");
+        Promise.all(frames).then(function (blobs) {
+          var form = new FormData();
+          form.append("nonce", ch.nonce);
+          form.append("offsets_ms", offsets.join(","));
+          form.append("selfie_frame", String(selfieFrame));
+          blobs.forEach(function (blob, i) { form.append("frames", blob, "frame-" + i + ".jpg"); });
+          return api("POST", "liveness/frames/", form);
+        }).then(function (answer) {
+          if (answer.status === 201) {
+            localUploads++;
+            status.textContent = "";
+            state.captures = state.captures.filter(function (c) { return c.kind !== "selfie"; }).concat([answer.body.selfie]);
+            announce(t("uploaded"));
+            stopCamera();
+            return next("selfie");
+          }
+          if (answer.body && answer.body.code === "session_expired") return expired();
+          fail(answer.status === 0 ? t("error.network") : refusal(answer));
+        });
+      }
     });
   }
 
