@@ -4,7 +4,10 @@
 //   mode "upload":  the sandbox path by file upload (refusals first when `refusals` is set),
 //                   ending in the callback redirect with `expect` as the status;
 //   mode "camera":  a live session with Chromium's fake camera fed from y4m files this script
-//                   renders (an ID card, then a face), ending on the processing screen;
+//                   renders (an ID card, then a face), ending on the processing screen, or —
+//                   with `images` and `expect` — decided by the engines, ending in the callback;
+//   mode "active":  a live ACTIVE_3D session filming a still portrait through the head-pose
+//                   challenge, ending in the callback with `expect`;
 //   mode "cross":   a desktop shows the QR code, a phone completes, the desktop shows the result;
 //   mode "expired": the expired-link page;
 //   mode "scenarios": every sandbox session of `sessions` ({url, session_id, expect, prefix}) by
@@ -313,6 +316,55 @@ async function cameraMode() {
   }
 }
 
+/**
+ * A live ACTIVE_3D session whose camera films a still portrait (`images.face`): the page runs
+ * the server's head-pose challenge, sends the frames, and follows the decision to the callback
+ * with `expect` as the status.
+ */
+async function activeMode() {
+  fs.mkdirSync(o.tmp, { recursive: true });
+  const face = path.join(o.tmp, "still-face.y4m");
+  const plain = await launch();
+  try {
+    await renderY4m(plain, o.images.face, face);
+  } finally {
+    await plain.close();
+  }
+  const browser = await cameraBrowser(face);
+  try {
+    const context = await callbackContext(browser, PHONE);
+    const page = await context.newPage();
+    const failures = [];
+    watch(page, failures);
+    await page.goto(o.url);
+    await welcome(page, "active-1-welcome");
+    await onScreen(page, "selfie");
+    await page.waitForSelector("#shoot:not([disabled])", LONG);
+    await page.waitForFunction(() => document.querySelector("video").videoWidth > 0, null, LONG);
+    await checkAccessibility(page);
+    await shoot(page, dir, "active-2-ready");
+    await page.click("#shoot");
+    await page.waitForSelector("#pose", LONG);
+    process.stdout.write(`INFO challenge=${await page.$eval("#flow", (f) => f.dataset.challenge)}\n`);
+    await shoot(page, dir, "active-3-look-straight");
+    await page.waitForFunction(() => {
+      const pose = document.querySelector("#flow").dataset.pose;
+      return pose && pose !== "CENTER";
+    }, null, LONG);
+    await shoot(page, dir, "active-4-turn");
+    // The frames go once the last prompt has been shown; then the remaining steps.
+    await page.waitForFunction(() => document.querySelector("#flow").dataset.screen !== "selfie", null, LONG);
+    await completeByUpload(page, "active-5", false);
+    await shoot(page, dir, "active-6-processing");
+    await page.waitForSelector('#flow[data-screen="result"]', { timeout: 300000 });
+    await result(page, "active-7", o.expect);
+    await waitForCallback(page, o.expect);
+    check(failures.length === 0, `browser errors: ${failures.join("; ")}`);
+  } finally {
+    await browser.close();
+  }
+}
+
 async function crossMode() {
   const browser = await launch(["--use-fake-ui-for-media-stream"]);
   try {
@@ -443,7 +495,7 @@ async function choiceMode() {
 finish(async () => {
   fs.mkdirSync(dir, { recursive: true });
   const modes = {
-    upload: uploadMode, camera: cameraMode, cross: crossMode, expired: expiredMode,
+    upload: uploadMode, camera: cameraMode, active: activeMode, cross: crossMode, expired: expiredMode,
     scenarios: scenariosMode, choice: choiceMode, branding: brandingMode,
   };
   await modes[o.mode]();

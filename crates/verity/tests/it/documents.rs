@@ -31,7 +31,7 @@ async fn spawn_with_models() -> TestApp {
 /// rules should approve: adult, document not expired, and a plain-ASCII name of ordinary length
 /// (an accented printed name that the recogniser reads without its accents does not confirm the
 /// MRZ, and the engine then rightly withholds its verification).
-fn generated_passport(seed: u64) -> (Vec<u8>, GroundTruth) {
+pub(crate) fn generated_passport(seed: u64) -> (Vec<u8>, GroundTruth) {
     let assets = Assets::load(&models_dir().join("document")).expect(
         "fonts-ocr-b, fonts-dejavu-core and models/document/astronaut.png (scripts/fetch-models)",
     );

@@ -343,3 +343,137 @@ async fn expired_and_unknown_links_show_a_page_and_the_page_is_secured_and_trans
     )
     .await;
 }
+
+/// A workflow of the live application with these features.
+async fn live_workflow(app: &TestApp, label: &str, features: Value) -> String {
+    let (status, workflow) = app
+        .post(
+            "/v3/workflows/",
+            &app.live.api_key,
+            json!({"workflow_label": label, "features": features}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{workflow}");
+    workflow["workflow_id"].as_str().unwrap().to_owned()
+}
+
+async fn decision_of(app: &TestApp, id: &str) -> Value {
+    let (status, decision) = app
+        .get(&format!("/v3/session/{id}/decision/"), &app.live.api_key)
+        .await;
+    assert_eq!(status, StatusCode::OK, "{decision}");
+    decision
+}
+
+#[tokio::test]
+async fn a_live_session_filmed_by_the_camera_is_decided_by_the_engines_and_redirects() {
+    let Some((app, astronaut)) = crate::face::face_app().await else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let (passport, truth) = crate::documents::generated_passport(21);
+    let passport_file = dir.path().join("passport.jpg");
+    std::fs::write(&passport_file, passport).unwrap();
+    let workflow_id = live_workflow(
+        &app,
+        "Passport, selfie and match",
+        json!([
+            {"feature": "OCR"},
+            {"feature": "LIVENESS", "config": {"face_liveness_method": "PASSIVE"}},
+            {"feature": "FACE_MATCH"}
+        ]),
+    )
+    .await;
+    let organization = organization_name(&app, &app.live).await;
+    // The document and the selfie are filmed by two browsers (each with its own fake camera);
+    // the second submits, so it is the one sent back.
+    let session = create(
+        &app,
+        &app.live,
+        json!({"workflow_id": workflow_id, "callback_method": "completer"}),
+    )
+    .await;
+    let Some(infos) = browser(
+        &app,
+        json!({"mode": "camera", "url": session.url, "session_id": session.id,
+               "artifacts": artifacts("flow"), "files": files(dir.path()),
+               "tmp": dir.path().join("videos"), "organization": organization,
+               "callback": CALLBACK, "passport": true, "expect": "Approved",
+               "images": {"document": passport_file, "face": astronaut}}),
+    )
+    .await
+    else {
+        return;
+    };
+    eprintln!("{infos:?}");
+    // What the page showed is what the API says the engines found.
+    let decision = decision_of(&app, &session.id).await;
+    assert_eq!(decision["status"], "Approved", "{decision}");
+    let id = &decision["id_verifications"][0];
+    assert_eq!(id["status"], "Approved", "{id}");
+    assert_eq!(
+        id["document_number"],
+        truth.document_number.as_str(),
+        "{id}"
+    );
+    assert_eq!(id["last_name"], truth.surname.as_str(), "{id}");
+    let liveness = &decision["liveness_checks"][0];
+    assert_eq!(liveness["method"], "PASSIVE");
+    assert_eq!(liveness["status"], "Approved", "{liveness}");
+    let matched = &decision["face_matches"][0];
+    assert_eq!(matched["status"], "Approved", "{matched}");
+    assert!(matched["source_image"]
+        .as_str()
+        .unwrap()
+        .ends_with("/media/document_portrait/"));
+}
+
+#[tokio::test]
+async fn an_active_liveness_challenge_filmed_from_a_still_photo_is_declined_in_the_browser() {
+    let Some((app, astronaut)) = crate::face::face_app().await else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let workflow_id = live_workflow(
+        &app,
+        "Head turns",
+        json!([{"feature": "LIVENESS", "config": {"face_liveness_method": "ACTIVE_3D"}}]),
+    )
+    .await;
+    let organization = organization_name(&app, &app.live).await;
+    let session = create(&app, &app.live, json!({"workflow_id": workflow_id})).await;
+    let Some(infos) = browser(
+        &app,
+        json!({"mode": "active", "url": session.url, "session_id": session.id,
+               "artifacts": artifacts("flow"), "files": files(dir.path()),
+               "tmp": dir.path().join("videos"), "organization": organization,
+               "callback": CALLBACK, "expect": "Declined", "images": {"face": astronaut}}),
+    )
+    .await
+    else {
+        return;
+    };
+    let steps = infos
+        .iter()
+        .find_map(|i| i.strip_prefix("challenge="))
+        .unwrap()
+        .to_owned();
+    let decision = decision_of(&app, &session.id).await;
+    let liveness = &decision["liveness_checks"][0];
+    assert_eq!(liveness["method"], "ACTIVE_3D", "{liveness}");
+    assert_eq!(liveness["status"], "Declined", "{liveness}");
+    assert!(
+        crate::face::risks(&liveness["warnings"]).contains(&"LIVENESS_FACE_ATTACK".to_owned()),
+        "{liveness}"
+    );
+    // The page filmed the challenge the server drew, at about five frames a second.
+    let challenge = &liveness["active_challenge"];
+    let drawn: Vec<&str> = challenge["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s.as_str().unwrap())
+        .collect();
+    assert_eq!(drawn.join(","), steps);
+    assert!(challenge["frames"].as_u64().unwrap() >= 30, "{challenge}");
+}

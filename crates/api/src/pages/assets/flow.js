@@ -304,6 +304,7 @@
       status.textContent = "";
       problems.appendChild(notice(text, "error"));
       shoot.textContent = t("liveness_retry");
+      shoot.hidden = false;
       shoot.disabled = false;
     }
     status.textContent = t("liveness_preparing");
@@ -315,6 +316,7 @@
       var canvas = el("canvas", { width: w, height: h }), ctx = canvas.getContext("2d");
       var prompt = el("p", { class: "pose", id: "pose", "aria-live": "assertive" });
       frame.appendChild(prompt);
+      shoot.hidden = true;
       status.textContent = "";
       root.dataset.challenge = ch.steps.join(",");
       var timer = setInterval(function () {
