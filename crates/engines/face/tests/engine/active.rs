@@ -351,15 +351,17 @@ fn submission(frames: &[Vec<u8>], ch: &ActiveChallenge) -> ActiveSubmission {
     }
 }
 
+/// Head turns only: on this crude render YuNet's landmarks follow yaw (28° rendered → 21.6°
+/// measured) but not pitch (20° rendered → 5° with a spurious −11° yaw), so up/down poses
+/// are shown on the synthetic landmark tracks above, not here (README, known gap).
 #[test]
-#[ignore = "known gap (issue 6): since small frames are no longer enlarged before detection, the rendered head's UP pose measures under the 12° pitch threshold; re-calibrate pitch_gain"]
 fn rendered_3d_head_passes_and_rendered_flat_photo_fails() {
     let (Some(engine), Some(img)) = (engine(), astronaut()) else {
         return;
     };
-    // A fixed challenge of one left turn and one nod keeps the frame count small.
+    // A fixed challenge of a left and a right turn keeps the frame count small.
     let mut ch = challenge(1);
-    ch.steps = vec![Pose::Center, Pose::Left, Pose::Up];
+    ch.steps = vec![Pose::Center, Pose::Left, Pose::Right];
     let poses = timeline(&ch.steps);
 
     let head = render_frames(engine, &img, &poses, 1.0);
@@ -408,7 +410,7 @@ fn rendered_3d_head_passes_and_rendered_flat_photo_fails() {
 
     // The genuine 3-D recording replayed, re-stamped, for another challenge.
     let mut other = challenge(2);
-    other.steps = vec![Pose::Center, Pose::Right, Pose::Down];
+    other.steps = vec![Pose::Center, Pose::Right, Pose::Left];
     let r = engine
         .verify_active(
             &other,
