@@ -3,6 +3,7 @@
 //! both the current `features: [{feature, config}]` model and the legacy flag model (spec §7.3).
 
 use crate::fields::{not_a_choice, FieldErrors, ObjectReader};
+use crate::session::Environment;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Map, Value};
 
@@ -244,6 +245,19 @@ impl WorkflowFeature {
             .unwrap_or("PASSIVE")
             .to_ascii_uppercase()
     }
+
+    /// Whether Verity has a verification engine to run this node for a live session: the
+    /// document engine (OCR), the face engine (LIVENESS by PASSIVE or ACTIVE_3D, FACE_MATCH,
+    /// AGE_ESTIMATION) and AML screening. The other steps (NFC chip reading, phone and e-mail
+    /// codes, database validation, IP analysis, proof of address, questionnaires, KYB, FLASHING
+    /// liveness) play only in sandbox mode; a live workflow may not publish them.
+    pub fn has_live_engine(&self) -> bool {
+        match self.feature {
+            Ocr | FaceMatch | AgeEstimation | Aml => true,
+            Liveness => matches!(self.liveness_method().as_str(), "PASSIVE" | "ACTIVE_3D"),
+            _ => false,
+        }
+    }
 }
 
 /// Whether sessions may be created on a version.
@@ -292,6 +306,30 @@ impl WorkflowSettings {
             retry_window_days: 7,
             session_expiration_time: DEFAULT_SESSION_EXPIRATION_SECONDS,
         }
+    }
+
+    /// The nodes a live session could not run (see [`WorkflowFeature::has_live_engine`]).
+    pub fn nodes_without_live_engine(&self) -> Vec<&WorkflowFeature> {
+        self.features
+            .iter()
+            .filter(|node| !node.has_live_engine())
+            .collect()
+    }
+
+    /// The four templates of a new application of `environment` (spec §7.2, seed 003 step 2);
+    /// the first is its default workflow. On a live application a template with a step that has
+    /// no live engine (Address Verification: proof of address) is a draft, so no live session
+    /// can be created on it; the sandbox application's copy is published.
+    pub fn templates_for(environment: Environment) -> Vec<WorkflowSettings> {
+        let mut templates = Self::templates();
+        if environment == Environment::Live {
+            for template in &mut templates {
+                if !template.nodes_without_live_engine().is_empty() {
+                    template.status = Publication::Draft;
+                }
+            }
+        }
+        templates
     }
 
     /// The four templates every new application gets (spec §7.2, seed 003 step 2). The first is

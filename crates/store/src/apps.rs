@@ -405,7 +405,10 @@ pub(crate) async fn insert_application(
     insert_api_key(tx, application.id, "default", &api_key).await?;
     let mut default_workflow_id = None;
     // Newest first is the list order, so the default (first) template gets the latest time.
-    for (age, settings) in WorkflowSettings::templates().iter().enumerate() {
+    for (age, settings) in WorkflowSettings::templates_for(environment)
+        .iter()
+        .enumerate()
+    {
         let workflow_id = WorkflowId::random();
         insert_workflow_version(
             tx,

@@ -9,7 +9,9 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::Json;
 use serde_json::Value;
-use verity_domain::workflow::parse_workflow_body;
+use verity_domain::session::Environment;
+use verity_domain::workflow::{parse_workflow_body, Feature, Publication, WorkflowSettings};
+use verity_domain::FieldErrors;
 
 #[utoipa::path(get, path = "/v3/workflows/", tag = "workflows", security(("api_key" = [])),
     params(("limit" = Option<i64>, Query, description = "When limit or offset is given the answer is paginated"),
@@ -45,6 +47,38 @@ pub async fn list_workflows(
     )))
 }
 
+/// A live application may not publish a workflow with a step no engine of this build can run:
+/// its sessions could never be decided, and Verity never fakes a result. Drafts may hold such
+/// steps, and the sandbox application plays every step from its scenarios.
+fn refuse_steps_without_engine(
+    tenant: &Tenant,
+    settings: &WorkflowSettings,
+) -> Result<(), ApiError> {
+    if tenant.app.environment != Environment::Live || settings.status != Publication::Published {
+        return Ok(());
+    }
+    let mut errors = FieldErrors::new();
+    for node in settings.nodes_without_live_engine() {
+        let what = if node.feature == Feature::Liveness {
+            format!(
+                "LIVENESS with face_liveness_method {}",
+                node.liveness_method()
+            )
+        } else {
+            node.feature.as_str().to_owned()
+        };
+        errors.add(
+            "features",
+            format!(
+                "{what} ({}) has no verification engine in this Verity build, so live sessions could not be decided. Save the workflow as a draft, or use it with the sandbox application.",
+                node.node_id
+            ),
+        );
+    }
+    errors.into_result(())?;
+    Ok(())
+}
+
 #[utoipa::path(post, path = "/v3/workflows/", tag = "workflows", security(("api_key" = [])),
     request_body = WorkflowRequest,
     responses((status = 201, description = "Workflow created (version 1)", body = Value),
@@ -55,6 +89,7 @@ pub async fn create_workflow(
     JsonObject(body): JsonObject,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
     let (settings, is_default) = parse_workflow_body(&body, None)?;
+    refuse_steps_without_engine(&tenant, &settings)?;
     let stored = state
         .store
         .save_workflow(tenant.app.id, None, &settings, is_default)
@@ -88,6 +123,7 @@ pub async fn update_workflow(
 ) -> Result<Json<Value>, ApiError> {
     let current = state.store.workflow(tenant.app.id, &id).await?;
     let (settings, is_default) = parse_workflow_body(&body, Some(&current.settings))?;
+    refuse_steps_without_engine(&tenant, &settings)?;
     let stored = state
         .store
         .save_workflow(tenant.app.id, Some(&current), &settings, is_default)

@@ -170,3 +170,82 @@ async fn legacy_flag_model_and_validation_errors() {
     assert_eq!(body["workflow_label"], json!(["This field is required."]));
     assert_eq!(body["features"], json!(["This field is required."]));
 }
+
+#[tokio::test]
+async fn a_live_workflow_cannot_publish_a_step_without_an_engine() {
+    let app = spawn_app().await;
+    let features = json!([
+        {"feature": "OCR"}, {"feature": "NFC"},
+        {"feature": "LIVENESS", "config": {"face_liveness_method": "FLASHING"}},
+        {"feature": "PROOF_OF_ADDRESS"}
+    ]);
+    let (status, refused) = app
+        .post(
+            "/v3/workflows/",
+            &app.live.api_key,
+            json!({"workflow_label": "Too much", "features": features}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{refused}");
+    let messages: Vec<&str> = refused["features"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m.as_str().unwrap())
+        .collect();
+    assert_eq!(messages.len(), 3, "{refused}");
+    assert!(messages[0].starts_with("NFC (feature_nfc) has no verification engine"));
+    assert!(messages[1].starts_with("LIVENESS with face_liveness_method FLASHING"));
+    assert!(messages[2].starts_with("PROOF_OF_ADDRESS (feature_proof_of_address)"));
+
+    // As a draft it is kept (and no session can be created on it); the sandbox publishes it.
+    let (status, draft) = app
+        .post(
+            "/v3/workflows/",
+            &app.live.api_key,
+            json!({"workflow_label": "Later", "status": "draft", "features": features}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{draft}");
+    let (status, _) = app
+        .post(
+            "/v3/session/",
+            &app.live.api_key,
+            json!({"workflow_id": draft["workflow_id"]}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    let (status, publish) = app
+        .patch(
+            &format!("/v3/workflows/{}/", draft["workflow_id"].as_str().unwrap()),
+            &app.live.api_key,
+            json!({"status": "published"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{publish}");
+    let (status, sandbox) = app
+        .post(
+            "/v3/workflows/",
+            &app.sandbox.api_key,
+            json!({"workflow_label": "Everything plays", "features": features}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{sandbox}");
+
+    // Seed 003's Address Verification template: a draft on the live application, published on
+    // the sandbox one.
+    for (key, expected) in [
+        (&app.live.api_key, "draft"),
+        (&app.sandbox.api_key, "published"),
+    ] {
+        let (_, list) = app.get("/v3/workflows/", key).await;
+        let address = list
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|w| w["workflow_label"] == "Address Verification")
+            .unwrap()
+            .clone();
+        assert_eq!(address["status"], expected, "{address}");
+    }
+}
