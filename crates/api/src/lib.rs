@@ -29,9 +29,9 @@ use axum::{Extension, Json, Router};
 use error::ApiError;
 use routes::aml;
 use routes::{
-    branding, corrections, data_transfer, face, flow, flow_liveness, id_verification, legacy,
-    media, oauth as oauth_routes, organizations, programmatic, reports, sandbox, sessions, system,
-    webhooks, workflows,
+    blocklist, branding, corrections, data_transfer, face, flow, flow_liveness, id_verification,
+    legacy, media, oauth as oauth_routes, organizations, programmatic, reports, sandbox, sessions,
+    system, webhooks, workflows,
 };
 use std::sync::Arc;
 use tower_http::catch_panic::CatchPanicLayer;
@@ -117,6 +117,9 @@ pub fn router(state: AppState) -> Router {
         .routes(routes!(aml::stored_screening))
         .routes(routes!(aml::update_hit_status))
         .routes(routes!(aml::bulk_update_hit_status))
+        .routes(routes!(blocklist::add))
+        .routes(routes!(blocklist::remove))
+        .routes(routes!(blocklist::list))
         .routes(routes!(sandbox::scenarios))
         .routes(routes!(sandbox::arm))
         .routes(routes!(flow::flow_state))

@@ -14,3 +14,6 @@ CREATE TABLE liveness_challenges (
     frames TEXT
 );
 CREATE INDEX liveness_challenges_by_session ON liveness_challenges (session_id, issued_at);
+
+-- When a session's face was put on the application's blocklist (POST /v3/blocklist/add/).
+ALTER TABLE face_templates ADD COLUMN blocklisted_at BIGINT;

@@ -95,21 +95,57 @@ impl Store {
     }
 
     /// Marks (or unmarks) the faces of `session` as blocklisted. False when the session has no
-    /// face template (nothing to block).
+    /// face template (nothing to block). Marking again keeps the first time.
     pub async fn set_face_blocklisted(
         &self,
         app: ApplicationId,
         session: SessionId,
         blocklisted: bool,
     ) -> Result<bool> {
+        let now = Timestamp::now().micros();
         let done = sqlx::query(
-            "UPDATE face_templates SET blocklisted = $1 WHERE session_id = $2 AND application_id = $3",
+            "UPDATE face_templates SET blocklisted = $1,              blocklisted_at = CASE WHEN $1 = 1 THEN COALESCE(blocklisted_at, $2) ELSE NULL END              WHERE session_id = $3 AND application_id = $4",
         )
         .bind(i64::from(blocklisted))
+        .bind(now)
         .bind(session.to_string())
         .bind(app.to_string())
         .execute(&self.db.write)
         .await?;
         Ok(done.rows_affected() > 0)
     }
+
+    /// The application's blocklisted faces, most recently blocklisted first.
+    pub async fn blocklisted_faces(&self, app: ApplicationId) -> Result<Vec<BlocklistedFace>> {
+        let rows = sqlx::query(
+            "SELECT t.session_id, s.session_number, MIN(t.blocklisted_at) AS blocklisted_at \
+             FROM face_templates t JOIN sessions s ON s.id = t.session_id AND s.application_id = t.application_id \
+             WHERE t.application_id = $1 AND t.blocklisted = 1 \
+             GROUP BY t.session_id, s.session_number ORDER BY blocklisted_at DESC",
+        )
+        .bind(app.to_string())
+        .fetch_all(&self.db.read)
+        .await?;
+        rows.iter()
+            .map(|row| {
+                let id: String = row.try_get("session_id")?;
+                Ok(BlocklistedFace {
+                    session_id: SessionId::parse(&id).ok_or_else(|| corrupt("session id", &id))?,
+                    session_number: row.try_get("session_number")?,
+                    blocklisted_at: Timestamp::from_micros(
+                        row.try_get::<Option<i64>, _>("blocklisted_at")?
+                            .unwrap_or(0),
+                    ),
+                })
+            })
+            .collect()
+    }
+}
+
+/// A session whose face is on the application's blocklist.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BlocklistedFace {
+    pub session_id: SessionId,
+    pub session_number: i64,
+    pub blocklisted_at: Timestamp,
 }

@@ -45,7 +45,7 @@ pub use corrections::FeatureStatusChange;
 pub use data_transfer::{CodeCheck, SharedPicture, TransferAnswer, VerifiedIdentity};
 pub use db::{Db, Dialect};
 pub use error::{Error, Result};
-pub use face_templates::StoredFaceTemplate;
+pub use face_templates::{BlocklistedFace, StoredFaceTemplate};
 pub use liveness::{ChallengeIssue, LivenessChallenge, LivenessFrame, LIVENESS_FRAME_KIND};
 pub use media::MediaStore;
 pub use processing::{nodes_to_run, ClaimedJob, JobInfo, NodeWrite, StoredCapture, Submitted};

@@ -7,6 +7,12 @@
 //!
 //! Workflow: the sandbox application's default KYC workflow (OCR, LIVENESS, FACE_MATCH) with two
 //! 640×480 PNG captures per session.
+//!
+//! With `VERITY_BENCH_MODELS=models` (the folder `scripts/fetch-models` fills) the same is timed
+//! on the **live** application with the real engines: a workflow of OCR, LIVENESS (PASSIVE) and
+//! FACE_MATCH, a generated passport photographed with a tilt on a cluttered background (JPEG)
+//! and the holder's portrait as the selfie. Only the sequential run (the engines use the CPU;
+//! a burst only queues).
 //! * sequential: SESSIONS sessions submitted one after another; each timed by the server
 //!   (`processing_ms`: submit commit → decision commit) and by the client (submit request sent →
 //!   first status poll, every 2 ms, that sees the decision);
@@ -60,8 +66,36 @@ impl Client {
         response.json().await.unwrap()
     }
 
+    /// A live workflow of OCR, PASSIVE LIVENESS and FACE_MATCH; returns its id.
+    async fn live_workflow(&self, key: &str) -> String {
+        let created: Value = self
+            .http
+            .post(format!("{}/v3/workflows/", self.base))
+            .header("x-api-key", key)
+            .json(&json!({"workflow_label": "Bench KYC", "features": [
+                {"feature": "OCR"},
+                {"feature": "LIVENESS", "config": {"face_liveness_method": "PASSIVE"}},
+                {"feature": "FACE_MATCH"}
+            ]}))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        created["workflow_id"]
+            .as_str()
+            .expect("workflow")
+            .to_owned()
+    }
+
     /// Creates a session and uploads its captures; returns (id, token).
-    async fn prepare(&self, key: &str, workflow: &str, capture: &[u8]) -> (String, String) {
+    async fn prepare(
+        &self,
+        key: &str,
+        workflow: &str,
+        captures: &[(&str, Vec<u8>)],
+    ) -> (String, String) {
         let created: Value = self
             .http
             .post(format!("{}/v3/session/", self.base))
@@ -76,13 +110,30 @@ impl Client {
         let token = created["session_token"].as_str().unwrap().to_owned();
         self.flow(Method::POST, "/flow/session/start/", &token, None)
             .await;
-        for kind in ["document_front", "selfie"] {
+        for (kind, capture) in captures {
             let path = format!("/flow/session/captures/{kind}/");
-            self.flow(Method::POST, &path, &token, Some(capture.to_vec()))
+            self.flow(Method::POST, &path, &token, Some(capture.clone()))
                 .await;
         }
         (created["session_id"].as_str().unwrap().to_owned(), token)
     }
+}
+
+/// A generated passport photographed with a 3° tilt on clutter (JPEG), and the holder's
+/// portrait as the selfie.
+fn live_captures(models: &std::path::Path) -> Vec<(&'static str, Vec<u8>)> {
+    use verity_document::synth::{self, Assets, DocKind, Photo};
+    let assets = Assets::load(&models.join("document")).expect("document assets");
+    let today = chrono::Utc::now().date_naive();
+    let document = synth::render(&assets, DocKind::Passport, 21, today);
+    let photo = Photo {
+        rotation_deg: 3.0,
+        clutter: true,
+        ..Photo::clean()
+    };
+    let front = synth::photograph(&document.front, &photo, 21);
+    let selfie = std::fs::read(models.join("face/testdata/astronaut.png")).expect("portrait");
+    vec![("document_front", front), ("selfie", selfie)]
 }
 
 fn percentile(sorted: &[f64], p: f64) -> f64 {
@@ -109,6 +160,7 @@ async fn main() {
     let data = tempfile::tempdir().unwrap();
     let database_url = std::env::var("VERITY_BENCH_DATABASE")
         .unwrap_or_else(|_| format!("sqlite://{}", data.path().join("verity.db").display()));
+    let models = std::env::var_os("VERITY_BENCH_MODELS").map(std::path::PathBuf::from);
     let mut config = Config {
         listen: "127.0.0.1:0".into(),
         data_dir: data.path().to_owned(),
@@ -116,18 +168,23 @@ async fn main() {
         log: "warn".into(),
         ..Config::default()
     };
+    if let Some(models) = &models {
+        config.engines.models_dir = models.clone();
+    }
     config.rate_limits.enabled = false;
     config.processing.poll_interval_ms = 500;
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
     let server = Server::open(config).await.expect("server opens");
     let store = server.store.clone();
+    // Live (index 0) with the engines, else sandbox (index 1).
     let (_, creds) = &server
         .first_start
         .as_ref()
         .expect("fresh database")
-        .applications[1];
-    let (key, workflow) = (creds.api_key.clone(), creds.default_workflow_id.to_string());
+        .applications[if models.is_some() { 0 } else { 1 }];
+    let key = creds.api_key.clone();
+    let default_workflow = creds.default_workflow_id.to_string();
     let (stop, rx) = tokio::sync::oneshot::channel::<()>();
     let handle = tokio::spawn(server.run(listener, async move {
         let _ = rx.await;
@@ -136,20 +193,34 @@ async fn main() {
         http: reqwest::Client::new(),
         base,
     };
-    let capture = png(640, 480);
+    let (workflow, captures) = match &models {
+        None => {
+            let capture = png(640, 480);
+            (
+                default_workflow,
+                vec![("document_front", capture.clone()), ("selfie", capture)],
+            )
+        }
+        Some(models) => (client.live_workflow(&key).await, live_captures(models)),
+    };
     println!(
-        "database: {}",
+        "database: {}, {}",
         if database_url.starts_with("postgres") {
             "PostgreSQL"
         } else {
             "SQLite"
+        },
+        if models.is_some() {
+            "live engines"
+        } else {
+            "sandbox runner"
         }
     );
 
     let mut server_ms = Vec::new();
     let mut client_ms = Vec::new();
     for _ in 0..sessions {
-        let (id, token) = client.prepare(&key, &workflow, &capture).await;
+        let (id, token) = client.prepare(&key, &workflow, &captures).await;
         let started = Instant::now();
         client
             .flow(Method::POST, "/flow/session/submit/", &token, None)
@@ -180,9 +251,14 @@ async fn main() {
         client_ms,
     );
 
+    if models.is_some() {
+        let _ = stop.send(());
+        let _ = handle.await;
+        return;
+    }
     let mut prepared = Vec::new();
     for _ in 0..sessions {
-        prepared.push(client.prepare(&key, &workflow, &capture).await);
+        prepared.push(client.prepare(&key, &workflow, &captures).await);
     }
     let started = Instant::now();
     let submits = prepared

@@ -1,4 +1,5 @@
 pub mod aml;
+pub mod blocklist;
 pub mod branding;
 pub mod corrections;
 pub mod data_transfer;

@@ -569,3 +569,107 @@ async fn a_live_session_with_another_persons_portrait_is_declined() {
     );
     assert_eq!(matched["warnings"][0]["log_type"], "error");
 }
+
+#[tokio::test]
+async fn a_blocklisted_face_declines_the_next_session_with_it() {
+    let Some((app, astronaut)) = face_app().await else {
+        return;
+    };
+    let workflow_id = face_workflow(&app).await;
+    let png = read(astronaut);
+    let first = live_face_session(&app, &workflow_id, &derived_jpeg(&png), png.clone()).await;
+    assert_eq!(first["status"], "Approved", "{first}");
+    let first_id = first["session_id"].as_str().unwrap().to_owned();
+    let key = &app.live.api_key;
+
+    // Refusals: nothing asked, kinds Verity does not blocklist, unknown and foreign sessions,
+    // a session without an analysed face.
+    let (status, body) = app.post("/v3/blocklist/add/", key, json!({})).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    assert_eq!(body["session_id"][0], "This field is required.");
+    let (status, body) = app
+        .post(
+            "/v3/blocklist/add/",
+            key,
+            json!({"session_id": first_id, "blocklist_phone": true}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    assert!(body["blocklist_phone"][0]
+        .as_str()
+        .unwrap()
+        .contains("faces only"));
+    for (who, id) in [
+        (key, "7b0f3d51-2c1e-4f7a-9d0e-3a1c2b4d5e6f".to_owned()),
+        (&app.sandbox.api_key, first_id.clone()),
+    ] {
+        let (status, body) = app
+            .post(
+                "/v3/blocklist/add/",
+                who,
+                json!({"session_id": id, "blocklist_face": true}),
+            )
+            .await;
+        assert_eq!(status, StatusCode::NOT_FOUND, "{body}");
+    }
+    let fresh = app.create_session(json!({})).await;
+    let (status, body) = app
+        .post(
+            "/v3/blocklist/add/",
+            key,
+            json!({"session_id": fresh["session_id"], "blocklist_face": true}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    assert!(body["blocklist_face"][0]
+        .as_str()
+        .unwrap()
+        .contains("no face"));
+
+    let (status, added) = app
+        .post(
+            "/v3/blocklist/add/",
+            key,
+            json!({"session_id": first_id, "blocklist_face": true}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{added}");
+    assert_eq!(added["items"], json!(["face"]));
+    let (status, listed) = app.get("/v3/blocklist/?item_type=face", key).await;
+    assert_eq!(status, StatusCode::OK, "{listed}");
+    assert_eq!(listed.as_array().unwrap().len(), 1, "{listed}");
+    assert_eq!(listed[0]["type"], "face");
+    assert_eq!(listed[0]["session_id"], first_id.as_str());
+    assert_eq!(listed[0]["session_number"], first["session_number"]);
+    assert!(listed[0]["face_image"]
+        .as_str()
+        .unwrap()
+        .ends_with(&format!("/v3/session/{first_id}/media/selfie/")));
+    let (_, emails) = app.get("/v3/blocklist/?item_type=email", key).await;
+    assert_eq!(emails, json!([]));
+    let (status, _) = app.get("/v3/blocklist/?item_type=car", key).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    let (_, other) = app.get("/v3/blocklist/", &app.sandbox.api_key).await;
+    assert_eq!(other, json!([]));
+
+    // The same person again: the blocklist hit declines the session.
+    let second =
+        live_face_session(&app, &workflow_id, &derived_jpeg(&png), derived_jpeg(&png)).await;
+    let liveness = &second["liveness_checks"][0];
+    assert!(
+        risks(&liveness["warnings"]).contains(&"FACE_IN_BLOCKLIST".to_owned()),
+        "{liveness}"
+    );
+    assert_eq!(second["status"], "Declined", "{second}");
+
+    let (status, removed) = app
+        .post(
+            "/v3/blocklist/remove/",
+            key,
+            json!({"session_id": first_id, "unblock_face": true}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{removed}");
+    let (_, listed) = app.get("/v3/blocklist/", key).await;
+    assert_eq!(listed, json!([]));
+}
