@@ -97,7 +97,8 @@ impl Detector {
         let resized = if nw == img.width() && nh == img.height() {
             img.clone()
         } else {
-            image::imageops::resize(img, nw, nh, image::imageops::FilterType::Triangle)
+            // Area averaging, as OpenCV shrinks for FaceDetectorYN's reference.
+            crate::imageops::resize_area(img, nw, nh)
         };
         // NCHW, BGR order, 0–255, zero padding.
         let plane = INPUT * INPUT;
