@@ -7,6 +7,7 @@
 //! only while the session is In Progress, and the arrival time is the server's.
 
 use crate::error::{corrupt, rule, Result};
+use crate::processing::record_activity;
 use crate::Store;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -115,16 +116,7 @@ impl Store {
         let mut tx = self.db.write.begin().await?;
         // Locks the session row (PostgreSQL): two concurrent requests cannot both take the
         // last challenge.
-        let open = sqlx::query(
-            "UPDATE sessions SET last_activity_at = $1 WHERE id = $2 AND status = 'In Progress'",
-        )
-        .bind(issued_at.micros())
-        .bind(session.id.to_string())
-        .execute(&mut *tx)
-        .await?
-        .rows_affected()
-            == 1;
-        if !open {
+        if !record_activity(&mut tx, session.id, issued_at).await? {
             return Err(rule(
                 "Liveness challenges are issued only while the session is In Progress.",
             ));
@@ -206,15 +198,7 @@ impl Store {
             });
         }
         let mut tx = self.db.write.begin().await?;
-        let open = sqlx::query(
-            "UPDATE sessions SET last_activity_at = $1 WHERE id = $2 AND status = 'In Progress'",
-        )
-        .bind(received_at.micros())
-        .bind(session.id.to_string())
-        .execute(&mut *tx)
-        .await?
-        .rows_affected()
-            == 1;
+        let open = record_activity(&mut tx, session.id, received_at).await?;
         let taken = open
             && sqlx::query(
                 "UPDATE liveness_challenges SET submitted_at = $1, frames = $2 \

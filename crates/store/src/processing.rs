@@ -79,6 +79,25 @@ pub(crate) fn capture_key(app: ApplicationId, session: SessionId, kind: CaptureK
     format!("{app}/{session}/captures/{}", kind.as_str())
 }
 
+/// Records the person's activity on an `In Progress` session inside `tx` (keeping it from
+/// being abandoned, and locking its row on PostgreSQL); false when the session is not
+/// `In Progress`.
+pub(crate) async fn record_activity(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    session: SessionId,
+    at: Timestamp,
+) -> Result<bool> {
+    Ok(sqlx::query(
+        "UPDATE sessions SET last_activity_at = $1 WHERE id = $2 AND status = 'In Progress'",
+    )
+    .bind(at.micros())
+    .bind(session.to_string())
+    .execute(&mut **tx)
+    .await?
+    .rows_affected()
+        == 1)
+}
+
 /// The nodes a submit runs: those being resubmitted, or all of them.
 pub fn nodes_to_run(session: &Session) -> Vec<String> {
     let resubmitted: Option<Vec<String>> = session
@@ -236,15 +255,7 @@ impl Store {
         let now = Timestamp::now();
         let mut tx = self.db.write.begin().await?;
         // An upload is the person's activity: it keeps the session from being abandoned.
-        let open = sqlx::query(
-            "UPDATE sessions SET last_activity_at = $1 WHERE id = $2 AND status = 'In Progress'",
-        )
-        .bind(now.micros())
-        .bind(session.id.to_string())
-        .execute(&mut *tx)
-        .await?
-        .rows_affected()
-            == 1;
+        let open = record_activity(&mut tx, session.id, now).await?;
         if !open {
             drop(tx);
             self.media.delete(&key).await?;

@@ -8,9 +8,8 @@
 //! turning is available here, and the rendered 3-D head does not yet reproduce pitch well
 //! enough for YuNet's landmarks (docs/face.md).
 
-use crate::face::{derived_jpeg, face_app, read, risks};
+use crate::face::{create_with_portrait, derived_jpeg, face_app, read, risks};
 use crate::helpers::{form, TestApp};
-use base64::Engine as _;
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 use std::time::Duration;
@@ -33,18 +32,7 @@ async fn active_workflow(app: &TestApp) -> String {
 /// A started live session on `workflow_id` with `portrait` as the face-match reference:
 /// (session id, session token).
 async fn started(app: &TestApp, workflow_id: &str, portrait: &[u8]) -> (String, String) {
-    let portrait = format!(
-        "data:image/jpeg;base64,{}",
-        base64::engine::general_purpose::STANDARD.encode(portrait)
-    );
-    let (status, created) = app
-        .post(
-            "/v3/session/",
-            &app.live.api_key,
-            json!({"workflow_id": workflow_id, "portrait_image": portrait}),
-        )
-        .await;
-    assert_eq!(status, StatusCode::CREATED, "{created}");
+    let created = create_with_portrait(app, workflow_id, portrait).await;
     let token = created["session_token"].as_str().unwrap().to_owned();
     app.start_flow(&token).await;
     (created["session_id"].as_str().unwrap().to_owned(), token)

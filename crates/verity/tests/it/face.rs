@@ -402,14 +402,12 @@ async fn face_match_same_person_matches_and_different_people_do_not() {
         .contains(&"LOW_FACE_MATCH_SIMILARITY".to_owned()));
 }
 
-/// Creates a live session on a PASSIVE LIVENESS + FACE_MATCH workflow with `portrait` as the
-/// Biometric Authentication reference, uploads `selfie` through the hosted-flow API, submits,
-/// and returns the decision once the pipeline decided it.
-async fn live_face_session(
+/// Creates a live session on `workflow_id` with `portrait` (JPEG) as the Biometric
+/// Authentication reference; returns the create answer.
+pub(crate) async fn create_with_portrait(
     app: &TestApp,
     workflow_id: &str,
     portrait: &[u8],
-    selfie: Vec<u8>,
 ) -> Value {
     let portrait = format!(
         "data:image/jpeg;base64,{}",
@@ -423,6 +421,19 @@ async fn live_face_session(
         )
         .await;
     assert_eq!(status, StatusCode::CREATED, "{created}");
+    created
+}
+
+/// Creates a live session on a PASSIVE LIVENESS + FACE_MATCH workflow with `portrait` as the
+/// Biometric Authentication reference, uploads `selfie` through the hosted-flow API, submits,
+/// and returns the decision once the pipeline decided it.
+async fn live_face_session(
+    app: &TestApp,
+    workflow_id: &str,
+    portrait: &[u8],
+    selfie: Vec<u8>,
+) -> Value {
+    let created = create_with_portrait(app, workflow_id, portrait).await;
     let token = created["session_token"].as_str().unwrap();
     app.start_flow(token).await;
     app.submit_flow(token, &[("selfie", selfie)]).await;
