@@ -6,7 +6,7 @@
 //! A genuine head following a random challenge is shown in the engine's own tests (synthetic
 //! 3-D landmark tracks, `crates/engines/face/tests/engine/active.rs`): no video of a real head
 //! turning is available here, and the rendered 3-D head does not yet reproduce pitch well
-//! enough for YuNet's landmarks (docs/face.md).
+//! enough for YuNet's landmarks (crates/engines/face/README.md).
 
 use crate::face::{create_with_portrait, derived_jpeg, face_app, read, risks};
 use crate::helpers::{form, TestApp};
