@@ -268,6 +268,30 @@ async fn a_photo_moved_in_front_of_the_camera_fails_and_attempts_are_limited() {
         "{liveness}"
     );
 
+    // A reviewer asks for the liveness step again: the person gets a fresh budget of
+    // challenges, and the earlier frames no longer count.
+    let (status, body) = app
+        .patch(
+            &format!("/v3/session/{id}/update-status/"),
+            &app.live.api_key,
+            json!({"new_status": "Resubmitted", "comment": "Please follow the prompts",
+                   "nodes_to_resubmit": [{"node_id": "feature_liveness", "feature": "LIVENESS"}]}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    app.start_flow(&token).await;
+    let (status, missing) = app
+        .flow(Method::POST, "/flow/session/submit/", &token, None)
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{missing}");
+    assert!(missing["detail"]
+        .as_str()
+        .unwrap()
+        .contains("liveness_frames"));
+    let (status, issued) = challenge(&app, &token).await;
+    assert_eq!(status, StatusCode::CREATED, "{issued}");
+    assert_eq!(issued["challenges_left"], 2);
+
     // A PASSIVE session has no challenge to take.
     let (status, passive) = app
         .post(
