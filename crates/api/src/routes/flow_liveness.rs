@@ -213,7 +213,7 @@ pub async fn flow_liveness_frames(
     }
     errors.into_result(())?;
     let nonce = nonce.unwrap_or_default();
-    let challenge = state
+    let stored = state
         .store
         .liveness_challenge(session.id, &nonce)
         .await?
@@ -224,20 +224,21 @@ pub async fn flow_liveness_frames(
                 "This session was not issued a liveness challenge with this nonce.",
             )
         })?;
-    if challenge.submitted_at.is_some() {
+    if stored.submitted_at.is_some() {
         return Err(already_sent());
     }
-    let elapsed_ms = (received_at.micros() - challenge.issued_at.micros()).max(0) as u64 / 1000;
-    let ttl_ms = challenge.challenge["config"]["ttl_ms"]
-        .as_u64()
-        .unwrap_or(0);
-    if elapsed_ms > ttl_ms {
+    // The window is the engine's own, as the LIVENESS node will judge it.
+    let challenge: ActiveChallenge =
+        serde_json::from_value(stored.challenge).map_err(anyhow::Error::from)?;
+    let received_ms = (received_at.micros() / 1000) as u64;
+    if received_ms > challenge.expires_at_ms {
         return Err(coded(
             StatusCode::GONE,
             "liveness_challenge_expired",
             "The time for this liveness challenge ran out: ask for a new one.",
         ));
     }
+    let elapsed_ms = received_ms.saturating_sub(challenge.issued_at_ms);
     // Frames cannot have been taken after they arrived: the page's clock is bounded by ours.
     if offsets.iter().any(|&offset| offset > elapsed_ms) {
         return Err(

@@ -38,6 +38,29 @@ async fn started(app: &TestApp, workflow_id: &str, portrait: &[u8]) -> (String, 
     (created["session_id"].as_str().unwrap().to_owned(), token)
 }
 
+/// A server with the face engine and a started live ACTIVE_3D session whose reference is the
+/// astronaut portrait; `None` when the models are missing.
+struct ActiveSession {
+    app: TestApp,
+    /// The astronaut portrait (PNG).
+    png: Vec<u8>,
+    id: String,
+    token: String,
+}
+
+async fn active_session() -> Option<ActiveSession> {
+    let (app, astronaut) = face_app().await?;
+    let png = read(astronaut);
+    let workflow_id = active_workflow(&app).await;
+    let (id, token) = started(&app, &workflow_id, &derived_jpeg(&png)).await;
+    Some(ActiveSession {
+        app,
+        png,
+        id,
+        token,
+    })
+}
+
 async fn challenge(app: &TestApp, token: &str) -> (StatusCode, Value) {
     app.flow(
         Method::POST,
@@ -117,12 +140,15 @@ async fn liveness_of(app: &TestApp, id: &str, token: &str) -> Value {
 
 #[tokio::test]
 async fn an_active_challenge_is_issued_checked_and_a_still_photo_is_declined() {
-    let Some((app, astronaut)) = face_app().await else {
+    let Some(ActiveSession {
+        app,
+        png,
+        id,
+        token,
+    }) = active_session().await
+    else {
         return;
     };
-    let png = read(astronaut);
-    let workflow_id = active_workflow(&app).await;
-    let (id, token) = started(&app, &workflow_id, &derived_jpeg(&png)).await;
 
     // The selfie comes from the challenge's frames, not from a separate upload.
     let (status, refused) = app
@@ -235,12 +261,15 @@ async fn an_active_challenge_is_issued_checked_and_a_still_photo_is_declined() {
 
 #[tokio::test]
 async fn a_photo_moved_in_front_of_the_camera_fails_and_attempts_are_limited() {
-    let Some((app, astronaut)) = face_app().await else {
+    let Some(ActiveSession {
+        app,
+        png,
+        id,
+        token,
+    }) = active_session().await
+    else {
         return;
     };
-    let png = read(astronaut);
-    let workflow_id = active_workflow(&app).await;
-    let (id, token) = started(&app, &workflow_id, &derived_jpeg(&png)).await;
 
     // Three challenges per session; the fourth is refused.
     let mut nonces = Vec::new();
