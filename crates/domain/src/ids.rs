@@ -63,6 +63,14 @@ uuid_id!(
     /// One event's delivery to one destination, with all its attempts (`webhook_uuid`).
     DeliveryId
 );
+
+impl DeliveryId {
+    /// A UUIDv7: deliveries are written thousands a second, and keys that grow with time add to
+    /// the end of the primary-key index instead of dirtying a random page of it per row.
+    pub fn time_ordered() -> Self {
+        Self(Uuid::now_v7())
+    }
+}
 uuid_id!(
     /// A console user: a person who signs in with e-mail and password and manages an
     /// organization's applications.

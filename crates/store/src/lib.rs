@@ -66,6 +66,29 @@ pub(crate) fn placeholders(first: usize, count: usize) -> String {
         .join(", ")
 }
 
+/// Row counts of multi-row `INSERT`s: the bulk goes in large statements, the rest in smaller
+/// ones (powers of two: any batch takes at most one of each below 32), so a few statement shapes
+/// (and cached prepared statements) cover every batch size.
+const INSERT_ROWS: [usize; 6] = [32, 16, 8, 4, 2, 1];
+
+/// Splits `rows` into consecutive chunks of the sizes in `INSERT_ROWS`, largest first.
+pub(crate) fn insert_chunks<T>(mut rows: &[T]) -> impl Iterator<Item = &[T]> {
+    std::iter::from_fn(move || {
+        let size = INSERT_ROWS.into_iter().find(|&n| n <= rows.len())?;
+        let (chunk, rest) = rows.split_at(size);
+        rows = rest;
+        Some(chunk)
+    })
+}
+
+/// `($1, …, $columns), (…)` for a multi-row `INSERT … VALUES` of `rows` rows.
+pub(crate) fn values_rows(rows: usize, columns: usize) -> String {
+    (0..rows)
+        .map(|row| format!("({})", placeholders(row * columns + 1, columns)))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 /// `items` padded to the next power of two by repeating the last one, for `IN (…)` lists: a few
 /// statement shapes then cover every batch size, so batches of varying size reuse cached prepared
 /// statements instead of evicting them (repeats do not change an `IN` list's meaning).

@@ -9,7 +9,7 @@
 use crate::credentials::random_secret;
 use crate::error::{corrupt, not_found, Result};
 use crate::sessions::IN_LIST_CHUNK;
-use crate::{padded_in_list, placeholders, Dialect, Store};
+use crate::{insert_chunks, padded_in_list, placeholders, values_rows, Dialect, Store};
 use serde_json::{Map, Value};
 use sqlx::Row;
 use std::collections::{HashMap, HashSet};
@@ -136,7 +136,7 @@ pub struct DestinationCapacity {
 
 /// A claim looks at this many due deliveries per slot it fills: a destination close to its cap
 /// takes few of them, and the rest of the slots go to other destinations' deliveries.
-const CANDIDATES_PER_CLAIM: i64 = 4;
+const CANDIDATES_PER_CLAIM: i64 = 2;
 
 /// What happens to the delivery after an attempt.
 #[derive(Debug, Clone, PartialEq)]
@@ -558,6 +558,7 @@ impl Store {
         let now = Timestamp::now().micros();
         let mut by_app: HashMap<String, Vec<(String, Vec<EventType>)>> = HashMap::new();
         let mut ids = Vec::with_capacity(rows.len());
+        let mut deliveries = Vec::with_capacity(rows.len());
         for row in &rows {
             let event_id: String = row.try_get("id")?;
             let app: String = row.try_get("application_id")?;
@@ -584,25 +585,40 @@ impl Store {
             }
             let kind: Option<EventType> = event_type.parse().ok();
             for (destination, events) in &by_app[&app] {
-                if !kind.is_some_and(|k| events.contains(&k)) {
-                    continue;
+                if kind.is_some_and(|k| events.contains(&k)) {
+                    deliveries.push(NewDelivery {
+                        event_id: event_id.clone(),
+                        application_id: app.clone(),
+                        destination_id: destination.clone(),
+                        session_id: session.clone(),
+                        webhook_type: event_type.clone(),
+                    });
                 }
-                sqlx::query(
-                    "INSERT INTO webhook_deliveries (id, event_id, application_id, destination_id, session_id, \
-                     webhook_type, state, attempts, next_attempt_at, created_at, updated_at) \
-                     VALUES ($1, $2, $3, $4, $5, $6, 'pending', 0, $7, $7, $7)",
-                )
-                .bind(DeliveryId::random().to_string())
-                .bind(&event_id)
-                .bind(&app)
-                .bind(destination)
-                .bind(&session)
-                .bind(&event_type)
-                .bind(now)
-                .execute(&mut *tx)
-                .await?;
             }
             ids.push(event_id);
+        }
+        for chunk in insert_chunks(&deliveries) {
+            let sql = format!(
+                "INSERT INTO webhook_deliveries (id, event_id, application_id, destination_id, session_id, \
+                 webhook_type, state, attempts, next_attempt_at, created_at, updated_at) VALUES {}",
+                values_rows(chunk.len(), DELIVERY_COLUMNS)
+            );
+            let mut insert = sqlx::query(&sql);
+            for delivery in chunk {
+                insert = insert
+                    .bind(DeliveryId::time_ordered().to_string())
+                    .bind(&delivery.event_id)
+                    .bind(&delivery.application_id)
+                    .bind(&delivery.destination_id)
+                    .bind(&delivery.session_id)
+                    .bind(&delivery.webhook_type)
+                    .bind("pending")
+                    .bind(0i64)
+                    .bind(now)
+                    .bind(now)
+                    .bind(now);
+            }
+            insert.execute(&mut *tx).await?;
         }
         let mark_sql = format!(
             "UPDATE session_events SET dispatched = 1 WHERE id IN ({})",
@@ -621,7 +637,9 @@ impl Store {
     /// `lease_until`, at most `capacity.per_destination` of them per destination (less for the
     /// destinations in `capacity.busy`, none for those already at the cap), so that a backlog for
     /// one receiver is never claimed only to be given back. Expired leases of a dispatcher that
-    /// died are taken over.
+    /// died are taken over: a lease also moves the delivery's `next_attempt_at` to its end, so
+    /// leased deliveries leave the front of the due index (claims do not walk past them) and come
+    /// due again exactly when their lease runs out.
     pub async fn claim_deliveries(
         &self,
         owner: &str,
@@ -678,7 +696,7 @@ impl Store {
                ORDER BY w.next_attempt_at LIMIT $4{lock}), \
              ranked AS (SELECT id, destination_id, next_attempt_at, ROW_NUMBER() OVER \
                (PARTITION BY destination_id ORDER BY next_attempt_at, id) AS place FROM candidates) \
-             UPDATE webhook_deliveries SET lease_owner = $1, lease_until = $2 WHERE id IN (\
+             UPDATE webhook_deliveries SET lease_owner = $1, lease_until = $2, next_attempt_at = $2 WHERE id IN (\
                SELECT id FROM ranked WHERE place <= {cap} ORDER BY next_attempt_at LIMIT $6) \
              RETURNING id, event_id, application_id, destination_id, session_id, webhook_type, attempts, payload"
         );
@@ -883,11 +901,13 @@ impl Store {
         }
         for (owner, ids) in by_owner {
             let sql = format!(
-                "UPDATE webhook_deliveries SET lease_owner = NULL, lease_until = NULL \
+                "UPDATE webhook_deliveries SET lease_owner = NULL, lease_until = NULL, next_attempt_at = $2 \
                  WHERE lease_owner = $1 AND id IN ({})",
-                placeholders(2, ids.len())
+                placeholders(3, ids.len())
             );
-            let mut query = sqlx::query(&sql).bind(owner);
+            let mut query = sqlx::query(&sql)
+                .bind(owner)
+                .bind(Timestamp::now().micros());
             for id in &ids {
                 query = query.bind(id);
             }
@@ -1016,9 +1036,17 @@ impl Store {
     }
 }
 
-/// Rows per multi-row attempt INSERT, largest first: a few fixed statement shapes stay cached.
-const ATTEMPT_INSERT_ROWS: [usize; 3] = [32, 8, 1];
 const ATTEMPT_COLUMNS: usize = 13;
+const DELIVERY_COLUMNS: usize = 11;
+
+/// A pending delivery the fan-out creates: one per event and subscribed destination.
+struct NewDelivery {
+    event_id: String,
+    application_id: String,
+    destination_id: String,
+    session_id: String,
+    webhook_type: String,
+}
 
 /// Inserts the attempt rows of `finished[indexes]`, several rows per statement.
 async fn insert_attempts(
@@ -1026,27 +1054,12 @@ async fn insert_attempts(
     finished: &[FinishedAttempt],
     indexes: &[usize],
 ) -> Result<()> {
-    let mut rest = indexes;
-    while !rest.is_empty() {
-        let size = ATTEMPT_INSERT_ROWS
-            .into_iter()
-            .find(|&rows| rows <= rest.len())
-            .unwrap_or(1);
-        let (chunk, tail) = rest.split_at(size);
-        rest = tail;
-        let rows: Vec<String> = (0..size)
-            .map(|row| {
-                format!(
-                    "({})",
-                    placeholders(row * ATTEMPT_COLUMNS + 1, ATTEMPT_COLUMNS)
-                )
-            })
-            .collect();
+    for chunk in insert_chunks(indexes) {
         let sql = format!(
             "INSERT INTO webhook_attempts (id, delivery_id, attempt_no, url, request_headers, request_body, \
              response_status, response_body, response_truncated, duration_ms, verdict, error, created_at) \
              VALUES {}",
-            rows.join(", ")
+            values_rows(chunk.len(), ATTEMPT_COLUMNS)
         );
         let mut query = sqlx::query(&sql);
         for &index in chunk {
@@ -1056,8 +1069,9 @@ async fn insert_attempts(
                 .iter()
                 .map(|(k, v)| (k.clone(), Value::from(v.as_str())))
                 .collect();
+            // Time-ordered for the same reason as delivery ids.
             query = query
-                .bind(uuid::Uuid::new_v4().to_string())
+                .bind(uuid::Uuid::now_v7().to_string())
                 .bind(claim.id.to_string())
                 .bind(claim.attempts + 1)
                 .bind(attempt.url.clone())

@@ -142,8 +142,7 @@ impl Server {
                         concurrency: webhooks.concurrency.max(1),
                         per_destination: webhooks.per_destination_concurrency.max(1),
                         poll_interval: Duration::from_millis(webhooks.poll_interval_ms.max(10)),
-                        // A claim outlives the attempt it covers, with margin for recording it.
-                        lease: timeout * 2 + Duration::from_secs(5),
+                        delivery_timeout: timeout,
                         public_url,
                     },
                 )

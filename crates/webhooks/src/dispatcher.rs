@@ -11,6 +11,7 @@
 //!   in-flight deliveries go to one destination.
 
 use crate::delivery::{DeliveryAttempt, DeliveryClient, DeliveryOutcome, FailureKind, Verdict};
+use crate::held::Held;
 use crate::payload::{carries_decision, session_payload, SessionEvent, RESUBMITTED};
 use crate::retry::RetrySchedule;
 use crate::sign::{sign_attempt, SignOptions, SignedPayload, WebhookSecret};
@@ -19,7 +20,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::sync::mpsc;
-use tokio::task::JoinSet;
+use tokio::task::{JoinHandle, JoinSet};
 use verity_domain::decision::v3_decision;
 use verity_domain::ids::{DestinationId, SessionId};
 use verity_domain::legacy::{v1_decision, v2_decision};
@@ -41,8 +42,9 @@ pub struct DispatcherConfig {
     /// How often the outbox is polled when nothing in this process signalled (other processes'
     /// changes, due retries).
     pub poll_interval: Duration,
-    /// How long a claim lasts; longer than the delivery timeout.
-    pub lease: Duration,
+    /// The delivery client's timeout per attempt; claims are leased for long enough to cover the
+    /// deliveries held ahead of it.
+    pub delivery_timeout: Duration,
     /// Base of the `session_url` in decisions.
     pub public_url: String,
 }
@@ -50,17 +52,24 @@ pub struct DispatcherConfig {
 pub struct Dispatcher {
     store: Store,
     client: DeliveryClient,
-    config: Arc<DispatcherConfig>,
+    config: DispatcherConfig,
     /// Identifies this process's leases.
     owner: String,
 }
 
 const FAN_OUT_BATCH: i64 = 256;
-/// How long slots freed by finished deliveries wait for more to free up before a claim refills
-/// them.
-const REFILL_WAIT: Duration = Duration::from_millis(2);
+/// A dispatcher holds up to this many rounds of deliveries per slot (one in flight, the rest
+/// ready), so the last one held waits at most `HELD_ROUNDS - 1` delivery timeouts before it is
+/// sent; its lease covers that and its own attempt.
+const HELD_ROUNDS: usize = 4;
+/// Deliveries per claim at most: larger claims save little and scan more candidates.
+const CLAIM_MAX: usize = 128;
+/// Lease time beyond the held rounds and the attempt, for recording it.
+const LEASE_MARGIN: Duration = Duration::from_secs(5);
 /// Attempts recorded per transaction at most.
 const RECORD_BATCH: usize = 512;
+/// How long the recorder waits for more attempts to write together.
+const RECORD_LINGER: Duration = Duration::from_millis(2);
 
 /// A destination and its signing keys, loaded once per claim for all its deliveries.
 struct Target {
@@ -68,118 +77,138 @@ struct Target {
     keys: SigningKeys,
 }
 
+/// A claimed delivery with what it is built and sent from.
+struct Prepared {
+    target: Arc<Target>,
+    sources: Arc<PayloadSources>,
+    claim: ClaimedDelivery,
+}
+
+/// The outcome of one claim; `full` when the claim's limit cut it short (more may be due).
+#[derive(Default)]
+struct Claimed {
+    deliveries: Vec<Prepared>,
+    full: bool,
+}
+
 impl Dispatcher {
     pub fn new(store: Store, client: DeliveryClient, config: DispatcherConfig) -> Self {
         Self {
             store,
             client,
-            config: Arc::new(config),
+            config,
             owner: uuid::Uuid::new_v4().to_string(),
         }
     }
 
-    /// Runs until `stop` flips, then lets the deliveries in flight finish (each is bounded by the
-    /// client's timeout) and records them, so that none is left leased.
+    /// Runs until `stop` flips, then gives back the deliveries it holds but has not started, lets
+    /// those in flight finish (each is bounded by the client's timeout) and records them, so that
+    /// none is left leased.
     pub async fn run(self, mut stop: tokio::sync::watch::Receiver<bool>) {
+        let this = Arc::new(self);
         let (record, finished_attempts) = mpsc::channel(RECORD_BATCH * 2);
-        let recorder = tokio::spawn(record_attempts(self.store.clone(), finished_attempts));
+        let recorder = tokio::spawn(record_attempts(this.store.clone(), finished_attempts));
+        let claim_wake = Arc::new(tokio::sync::Notify::new());
+        let fan_out = tokio::spawn(fan_out_events(
+            this.store.clone(),
+            this.config.poll_interval,
+            claim_wake.clone(),
+            stop.clone(),
+        ));
+        let per_destination = this.config.per_destination;
+        let hold_total = this.config.concurrency * HELD_ROUNDS;
+        let mut held: Held<Prepared> = Held::new(per_destination, per_destination * HELD_ROUNDS);
         let mut tasks: JoinSet<DestinationId> = JoinSet::new();
-        let mut capacity = DestinationCapacity {
-            per_destination: self.config.per_destination,
-            busy: HashMap::new(),
-        };
-        // Events committed in this process wake the dispatcher; other processes' events are
-        // found by polling.
-        let mut fan_out_due = true;
-        let mut last_fan_out = Instant::now();
-        // A claim costs about as much for one delivery as for many, so slots freed by finished
-        // deliveries are refilled in groups (or after REFILL_WAIT); new events, due retries and
-        // an idle dispatcher claim at once.
-        let refill_group = self.config.per_destination.div_ceil(2);
+        let mut claiming: Option<JoinHandle<(DestinationCapacity, Claimed)>> = None;
+        // New events and the poll (due retries, other processes' events) ask for a claim; so do
+        // a destination that has sent half of what it holds, and, after a claim that was cut
+        // short by its limit, half of all the room coming free.
         let mut claim_due = true;
-        let mut freed = 0usize;
-        let mut first_freed: Option<Instant> = None;
+        let mut backlog = false;
+        let mut next_poll = Instant::now() + this.config.poll_interval;
         loop {
-            let mut more = false;
-            if fan_out_due || last_fan_out.elapsed() >= self.config.poll_interval {
-                last_fan_out = Instant::now();
-                match self.store.fan_out_events(FAN_OUT_BATCH).await {
-                    Ok(n) => {
-                        fan_out_due = n as i64 == FAN_OUT_BATCH;
-                        more |= fan_out_due;
-                    }
-                    Err(error) => tracing::warn!(error = %error, "webhook fan-out failed"),
-                }
+            while held.in_flight() < this.config.concurrency {
+                let Some(prepared) = held.start_next() else {
+                    break;
+                };
+                tasks.spawn(deliver(this.clone(), prepared, record.clone()));
             }
-            let refill_due = freed >= refill_group
-                || tasks.is_empty()
-                || first_freed.is_some_and(|at| at.elapsed() >= REFILL_WAIT);
-            let free = self.config.concurrency.saturating_sub(tasks.len());
-            if free > 0 && (claim_due || refill_due) {
-                (claim_due, freed, first_freed) = (false, 0, None);
-                match self.claim(free, &capacity).await {
-                    Ok(claims) => {
-                        more |= claims.len() == free;
-                        let (sources, claims) = self.payload_sources(claims).await;
-                        for (target, claims) in self.targets(claims).await {
-                            for claim in claims {
-                                *capacity.busy.entry(claim.destination_id).or_default() += 1;
-                                tasks.spawn(deliver(
-                                    self.store.clone(),
-                                    self.client.clone(),
-                                    self.config.clone(),
-                                    target.clone(),
-                                    sources.clone(),
-                                    claim,
-                                    record.clone(),
-                                ));
-                            }
-                        }
-                    }
-                    Err(error) => {
-                        tracing::warn!(error = %error, "claiming webhook deliveries failed")
-                    }
-                }
+            let room = hold_total.saturating_sub(held.held()).min(CLAIM_MAX);
+            if claiming.is_none()
+                && room > 0
+                && (claim_due || held.take_refill_due() || (backlog && room >= hold_total / 2))
+            {
+                claim_due = false;
+                next_poll = Instant::now() + this.config.poll_interval;
+                let (this, capacity) = (this.clone(), held.capacity());
+                claiming = Some(tokio::spawn(async move {
+                    let claimed = this.claim(room, &capacity).await;
+                    (capacity, claimed)
+                }));
             }
-            let pause = if more && tasks.len() < self.config.concurrency {
-                Duration::ZERO
-            } else if let Some(at) = first_freed {
-                REFILL_WAIT.saturating_sub(at.elapsed())
-            } else {
-                self.config.poll_interval
-            };
             tokio::select! {
-                _ = self.store.outbox.notified() => (fan_out_due, claim_due) = (true, true),
-                Some(done) = tasks.join_next(), if !tasks.is_empty() => {
-                    freed += 1;
-                    first_freed.get_or_insert_with(Instant::now);
-                    finished(&mut capacity.busy, done);
+                _ = claim_wake.notified() => claim_due = true,
+                Some(done) = tasks.join_next(), if !tasks.is_empty() => finished(&mut held, done),
+                claimed = async { claiming.as_mut().expect("guarded").await }, if claiming.is_some() => {
+                    claiming = None;
+                    if let Ok((capacity, claimed)) = claimed {
+                        backlog = claimed.full;
+                        held.accept_claim(&capacity, claimed.deliveries.into_iter().map(|p| (p.claim.destination_id, p)));
+                    }
                 }
-                _ = tokio::time::sleep(pause) => claim_due = true,
+                _ = tokio::time::sleep_until(next_poll.into()) => claim_due = true,
                 _ = stop.changed() => break,
             }
             while let Some(done) = tasks.try_join_next() {
-                freed += 1;
-                first_freed.get_or_insert_with(Instant::now);
-                finished(&mut capacity.busy, done);
+                finished(&mut held, done);
             }
+        }
+        if let Some(claim) = claiming {
+            if let Ok((_, claimed)) = claim.await {
+                for prepared in claimed.deliveries {
+                    held.push(prepared.claim.destination_id, prepared);
+                }
+            }
+        }
+        let unsent: Vec<ClaimedDelivery> =
+            held.drain_ready().into_iter().map(|p| p.claim).collect();
+        if let Err(error) = this.store.release_deliveries(&unsent).await {
+            tracing::warn!(error = %error, "releasing deliveries failed");
         }
         while tasks.join_next().await.is_some() {}
         drop(record);
         let _ = recorder.await;
+        let _ = fan_out.await;
     }
 
-    async fn claim(
-        &self,
-        limit: usize,
-        capacity: &DestinationCapacity,
-    ) -> verity_store::Result<Vec<ClaimedDelivery>> {
+    /// Leases up to `limit` due deliveries within `capacity`, and reads what their payloads
+    /// are built from and their destinations.
+    async fn claim(&self, limit: usize, capacity: &DestinationCapacity) -> Claimed {
         let now = Timestamp::now();
-        let lease_until =
-            Timestamp::from_micros(now.micros() + self.config.lease.as_micros() as i64);
-        self.store
+        let lease = self.config.delivery_timeout * (HELD_ROUNDS as u32 + 1) + LEASE_MARGIN;
+        let lease_until = Timestamp::from_micros(now.micros() + lease.as_micros() as i64);
+        let claims = match self
+            .store
             .claim_deliveries(&self.owner, now, lease_until, limit as i64, capacity)
             .await
+        {
+            Ok(claims) => claims,
+            Err(error) => {
+                tracing::warn!(error = %error, "claiming webhook deliveries failed");
+                return Claimed::default();
+            }
+        };
+        let full = claims.len() == limit;
+        let (sources, claims) = self.payload_sources(claims).await;
+        let mut deliveries = Vec::with_capacity(claims.len());
+        for (target, claims) in self.targets(claims).await {
+            deliveries.extend(claims.into_iter().map(|claim| Prepared {
+                target: target.clone(),
+                sources: sources.clone(),
+                claim,
+            }));
+        }
+        Claimed { deliveries, full }
     }
 
     /// Reads what the claims' payloads are built from; if that fails, the claims are given back
@@ -236,21 +265,40 @@ impl Dispatcher {
     }
 }
 
-fn finished(
-    busy: &mut HashMap<DestinationId, usize>,
-    done: Result<DestinationId, tokio::task::JoinError>,
-) {
+fn finished(held: &mut Held<Prepared>, done: Result<DestinationId, tokio::task::JoinError>) {
     match done {
-        Ok(destination) => {
-            if let Some(count) = busy.get_mut(&destination) {
-                *count -= 1;
-                if *count == 0 {
-                    busy.remove(&destination);
-                }
-            }
-        }
+        Ok(destination) => held.finished(destination),
         // A panicking delivery keeps its slot counted; its lease expires and another pass retries.
         Err(error) => tracing::error!(error = %error, "webhook delivery task failed"),
+    }
+}
+
+/// Fans committed events out to their destinations' deliveries: at once when this process
+/// commits one, by polling for other processes' events, and wakes the claimer after each pass.
+async fn fan_out_events(
+    store: Store,
+    poll_interval: Duration,
+    claim_wake: Arc<tokio::sync::Notify>,
+    mut stop: tokio::sync::watch::Receiver<bool>,
+) {
+    loop {
+        let more = match store.fan_out_events(FAN_OUT_BATCH).await {
+            Ok(n) => n as i64 == FAN_OUT_BATCH,
+            Err(error) => {
+                tracing::warn!(error = %error, "webhook fan-out failed");
+                false
+            }
+        };
+        // Also after an empty pass: a manual resend queues a delivery without an event.
+        claim_wake.notify_one();
+        if more {
+            continue;
+        }
+        tokio::select! {
+            _ = store.outbox.notified() => {}
+            _ = tokio::time::sleep(poll_interval) => {}
+            _ = stop.changed() => break,
+        }
     }
 }
 
@@ -261,6 +309,18 @@ fn finished(
 async fn record_attempts(store: Store, mut finished: mpsc::Receiver<FinishedAttempt>) {
     let mut batch = Vec::with_capacity(RECORD_BATCH);
     while finished.recv_many(&mut batch, RECORD_BATCH).await > 0 {
+        // Attempts finish one at a time; lingering briefly turns many small transactions on the
+        // single SQLite writer into a few larger ones. Only the log entry waits: the delivery's
+        // slot is already free, and it stays leased until recorded.
+        let linger = tokio::time::sleep(RECORD_LINGER);
+        tokio::pin!(linger);
+        while batch.len() < RECORD_BATCH {
+            let room = RECORD_BATCH - batch.len();
+            tokio::select! {
+                received = finished.recv_many(&mut batch, room) => if received == 0 { break },
+                _ = &mut linger => break,
+            }
+        }
         match store.record_attempts(&batch).await {
             Ok(recorded) => {
                 for (attempt, kept) in batch.iter().zip(recorded) {
@@ -278,16 +338,23 @@ async fn record_attempts(store: Store, mut finished: mpsc::Receiver<FinishedAtte
 }
 
 async fn deliver(
-    store: Store,
-    client: DeliveryClient,
-    config: Arc<DispatcherConfig>,
-    target: Arc<Target>,
-    sources: Arc<PayloadSources>,
-    claim: ClaimedDelivery,
+    dispatcher: Arc<Dispatcher>,
+    prepared: Prepared,
     record: mpsc::Sender<FinishedAttempt>,
 ) -> DestinationId {
+    let Dispatcher {
+        store,
+        client,
+        config,
+        ..
+    } = &*dispatcher;
+    let Prepared {
+        target,
+        sources,
+        claim,
+    } = prepared;
     let destination_id = claim.destination_id;
-    match attempt(&store, &client, &config, &target, &sources, &claim).await {
+    match attempt(store, client, config, &target, &sources, &claim).await {
         Ok(Some((payload, attempt, next))) => {
             let finished = FinishedAttempt {
                 claim,
@@ -327,17 +394,16 @@ async fn attempt(
     claim: &ClaimedDelivery,
 ) -> verity_store::Result<Option<(String, AttemptRecord, NextStep)>> {
     let destination = &target.destination;
-    let payload_text = match &claim.payload {
-        Some(text) => text.clone(),
+    let (payload_text, payload) = match &claim.payload {
+        Some(text) => (text.clone(), serde_json::from_str::<Value>(text)?),
         None => match build_session_payload(store, sources, &config.public_url, claim, destination)
             .await
         {
-            Ok(payload) => serde_json::to_string(&payload)?,
+            Ok(payload) => (serde_json::to_string(&payload)?, payload),
             Err(error) if is_not_found(&error) => return Ok(None),
             Err(error) => return Err(error),
         },
     };
-    let payload: Value = serde_json::from_str(&payload_text)?;
     let now = Timestamp::now();
     let signed = sign_with_keys(
         &target.keys,

@@ -7,6 +7,7 @@
 
 pub mod delivery;
 pub mod dispatcher;
+mod held;
 pub mod payload;
 pub mod pyjson;
 pub mod retry;
