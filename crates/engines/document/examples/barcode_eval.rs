@@ -1,0 +1,155 @@
+//! PDF417 benchmark on the US driving-licence backs of the synthetic corpus, without the OCR
+//! models: `cargo run --release -p verity-document --example barcode_eval -- [N=500] [SEED=7]
+//! [--clean] [--dump DIR]`.
+//!
+//! It photographs the same backs with the same perturbations as `evaluate N SEED` (corpus items
+//! `i < N` with `i % 6 == 5`), runs only `barcode::decode` on them the way the engine does
+//! (JPEG → RGB → grey) and counts exact payload matches. It prints the rate, the failures
+//! broken down by perturbation, the barcode's narrowest bar in photo pixels and the decode time.
+//! `--clean` also decodes every back flat and photographed without perturbation (both must be
+//! 100 %, otherwise the generator is at fault); `--dump DIR` writes the failing photos there.
+
+mod common;
+
+use chrono::NaiveDate;
+use image::imageops;
+use rxing::Writer;
+use verity_document::barcode;
+use verity_document::synth::{self, Assets, DocKind, Photo};
+
+/// Width of the rendered PDF417 rectangle in photo pixels per module, i.e. the narrowest bar
+/// (the encoder's matrix includes a quiet zone that `synth` scales into the same rectangle).
+fn module_px(payload: &str, scale: f32) -> f32 {
+    let m = rxing::pdf417::PDF417Writer
+        .encode(payload, &rxing::BarcodeFormat::PDF_417, 0, 0)
+        .expect("encodable");
+    // `synth::render_dl` draws the matrix into 74 mm at 8 px/mm.
+    74.0 * 8.0 / m.width() as f32 * scale
+}
+
+fn gray_of(jpeg: &[u8]) -> image::GrayImage {
+    let rgb = image::load_from_memory(jpeg).expect("own JPEG").to_rgb8();
+    imageops::grayscale(&rgb)
+}
+
+fn decoded(gray: &image::GrayImage, payload: &str) -> (bool, Option<String>, f64) {
+    let t = std::time::Instant::now();
+    let codes = barcode::decode(gray);
+    let ms = t.elapsed().as_secs_f64() * 1000.0;
+    let hit = codes.iter().find(|c| c.data == payload);
+    (hit.is_some(), hit.map(|c| c.variant.clone()), ms)
+}
+
+fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let nums: Vec<u64> = args.iter().filter_map(|a| a.parse().ok()).collect();
+    let n = nums.first().copied().unwrap_or(500) as usize;
+    let seed = nums.get(1).copied().unwrap_or(7);
+    let clean = args.iter().any(|a| a == "--clean");
+    let dump = args
+        .iter()
+        .position(|a| a == "--dump")
+        .and_then(|i| args.get(i + 1))
+        .map(std::path::PathBuf::from);
+    if let Some(d) = &dump {
+        std::fs::create_dir_all(d)?;
+    }
+    let today = NaiveDate::from_ymd_opt(2026, 11, 22).ok_or("date")?;
+    let assets = Assets::load(&common::models_dir())?;
+
+    // (name, predicate) pairs for the per-perturbation table.
+    type Pred = fn(&Photo) -> bool;
+    let factors: [(&str, Pred); 10] = [
+        ("scale<0.8", |p| p.scale < 0.8),
+        ("blur", |p| p.blur_sigma > 0.0),
+        ("blur>0.8", |p| p.blur_sigma > 0.8),
+        ("jpeg q30", |p| p.jpeg_quality == 30),
+        ("|rot|>5", |p| p.rotation_deg.abs() > 5.0),
+        ("perspective", |p| p.perspective > 0.0),
+        ("glare", |p| p.glare),
+        ("dim", |p| p.dim < 1.0),
+        ("noise", |p| p.noise_sigma > 0.0),
+        ("clutter", |p| p.clutter),
+    ];
+    let mut counts = vec![(0usize, 0usize); factors.len()];
+    let (mut total, mut ok, mut clean_ok) = (0usize, 0usize, 0usize);
+    let mut times = Vec::new();
+    let mut variants = std::collections::BTreeMap::<String, usize>::new();
+    for i in (0..n).filter(|i| i % 6 == 5) {
+        debug_assert_eq!(DocKind::ALL[i % 6], DocKind::UsDrivingLicence);
+        let item = synth::corpus_item(&assets, seed, i, today);
+        let (Some(back), Some(payload)) = (&item.back, &item.truth.barcode_payload) else {
+            continue;
+        };
+        total += 1;
+        let p = item.photo;
+        let (hit, variant, ms) = decoded(&gray_of(back), payload);
+        times.push(ms);
+        if let Some(v) = variant {
+            *variants.entry(v).or_default() += 1;
+        }
+        ok += hit as usize;
+        for (c, (_, f)) in counts.iter_mut().zip(&factors) {
+            if f(&p) {
+                c.0 += 1;
+                c.1 += !hit as usize;
+            }
+        }
+        if !hit {
+            println!(
+                "fail doc {i}: module {:.2} px, scale {:.2} rot {:.1} persp {:.3} blur {:.2} \
+                 noise {:.1} q{} glare {} dim {:.2} clutter {} ({ms:.0} ms)",
+                module_px(payload, p.scale),
+                p.scale,
+                p.rotation_deg,
+                p.perspective,
+                p.blur_sigma,
+                p.noise_sigma,
+                p.jpeg_quality,
+                p.glare,
+                p.dim,
+                p.clutter
+            );
+            if let Some(d) = &dump {
+                std::fs::write(d.join(format!("{i:04}_back.jpg")), back)?;
+            }
+        }
+        if clean {
+            // Same document, flat and photographed without perturbation.
+            let s = seed.wrapping_mul(1_000_003).wrapping_add(i as u64);
+            let doc = synth::render(&assets, DocKind::UsDrivingLicence, s, today);
+            let flat = doc.back.as_ref().ok_or("back")?;
+            let photo = synth::photograph(flat, &Photo::clean(), s ^ 1);
+            let a = decoded(&imageops::grayscale(flat), payload).0;
+            let b = decoded(&gray_of(&photo), payload).0;
+            clean_ok += (a && b) as usize;
+            if !(a && b) {
+                println!("clean doc {i}: flat {a}, photographed {b}");
+            }
+        }
+    }
+    times.sort_by(|a, b| a.total_cmp(b));
+    let q = |f: f64| times[((times.len() - 1) as f64 * f) as usize];
+    println!(
+        "PDF417 decoded {ok}/{total} = {:.1}%",
+        100.0 * ok as f64 / total.max(1) as f64
+    );
+    if clean {
+        println!("unperturbed (flat and photographed) {clean_ok}/{total}");
+    }
+    println!("failures by perturbation (failed/with):");
+    for ((name, _), (with, failed)) in factors.iter().zip(&counts) {
+        println!("  {name:<12} {failed}/{with}");
+    }
+    println!("decoded by variant: {variants:?}");
+    if !times.is_empty() {
+        println!(
+            "ms per back: mean {:.0}  p50 {:.0}  p90 {:.0}  max {:.0}",
+            times.iter().sum::<f64>() / times.len() as f64,
+            q(0.5),
+            q(0.9),
+            q(1.0)
+        );
+    }
+    Ok(())
+}
