@@ -133,11 +133,12 @@ impl Dispatcher {
                 };
                 tasks.spawn(deliver(this.clone(), prepared, record.clone()));
             }
-            let room = hold_total.saturating_sub(held.held()).min(CLAIM_MAX);
+            let free = hold_total.saturating_sub(held.held());
             if claiming.is_none()
-                && room > 0
-                && (claim_due || held.take_refill_due() || (backlog && room >= hold_total / 2))
+                && free > 0
+                && (claim_due || held.take_refill_due() || (backlog && free >= hold_total / 2))
             {
+                let room = free.min(CLAIM_MAX);
                 claim_due = false;
                 next_poll = Instant::now() + this.config.poll_interval;
                 let (this, capacity) = (this.clone(), held.capacity());
