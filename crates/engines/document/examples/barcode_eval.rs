@@ -23,8 +23,7 @@ fn module_px(payload: &str, scale: f32) -> f32 {
     let m = rxing::pdf417::PDF417Writer
         .encode(payload, &rxing::BarcodeFormat::PDF_417, 0, 0)
         .expect("encodable");
-    // `synth::render_dl` draws the matrix into 74 mm at 8 px/mm.
-    74.0 * 8.0 / m.width() as f32 * scale
+    synth::LICENCE_BARCODE_MM.2 * synth::PX_MM / m.width() as f32 * scale
 }
 
 fn gray_of(jpeg: &[u8]) -> image::GrayImage {

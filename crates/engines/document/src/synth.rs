@@ -20,7 +20,10 @@ pub const DEJAVU_PATH: &str = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf";
 pub const DEJAVU_BOLD_PATH: &str = "/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf";
 
 /// Pixels per millimetre of the rendered (flat) document.
-const PX_MM: f32 = 8.0;
+pub const PX_MM: f32 = 8.0;
+/// Where a licence back's PDF417 is drawn: (x, y, width, height) in millimetres. The encoder's
+/// matrix, quiet zone included, is scaled into this rectangle.
+pub const LICENCE_BARCODE_MM: (f32, f32, f32, f32) = (6.0, 14.0, 74.0, 26.0);
 
 /// SplitMix64: tiny, deterministic, good enough for test data.
 #[derive(Clone)]
@@ -899,7 +902,7 @@ fn render_dl(
         );
     }
     let mut back = background(w, h, rng);
-    draw_pdf417(&mut back, &payload, (6.0, 14.0, 74.0, 26.0));
+    draw_pdf417(&mut back, &payload, LICENCE_BARCODE_MM);
     SyntheticDoc {
         front,
         back: Some(back),
