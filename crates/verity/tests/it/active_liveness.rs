@@ -95,6 +95,18 @@ async fn send_frames(
     .await
 }
 
+/// Submitting before the challenge's frames arrived is refused, naming what is missing.
+async fn submit_is_refused_without_frames(app: &TestApp, token: &str) {
+    let (status, missing) = app
+        .flow(Method::POST, "/flow/session/submit/", token, None)
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{missing}");
+    assert!(missing["detail"]
+        .as_str()
+        .unwrap()
+        .contains("liveness_frames"));
+}
+
 fn offsets(count: usize) -> String {
     (0..count)
         .map(|i| (i * 100).to_string())
@@ -161,14 +173,7 @@ async fn an_active_challenge_is_issued_checked_and_a_still_photo_is_declined() {
         .await;
     assert_eq!(status, StatusCode::BAD_REQUEST, "{refused}");
     assert_eq!(refused["code"], "selfie_from_liveness_challenge");
-    let (status, missing) = app
-        .flow(Method::POST, "/flow/session/submit/", &token, None)
-        .await;
-    assert_eq!(status, StatusCode::BAD_REQUEST, "{missing}");
-    assert!(missing["detail"]
-        .as_str()
-        .unwrap()
-        .contains("liveness_frames"));
+    submit_is_refused_without_frames(&app, &token).await;
     let still = derived_jpeg(&png);
     let (status, unknown) = send_frames(
         &app,
@@ -309,14 +314,7 @@ async fn a_photo_moved_in_front_of_the_camera_fails_and_attempts_are_limited() {
         .await;
     assert_eq!(status, StatusCode::OK, "{body}");
     app.start_flow(&token).await;
-    let (status, missing) = app
-        .flow(Method::POST, "/flow/session/submit/", &token, None)
-        .await;
-    assert_eq!(status, StatusCode::BAD_REQUEST, "{missing}");
-    assert!(missing["detail"]
-        .as_str()
-        .unwrap()
-        .contains("liveness_frames"));
+    submit_is_refused_without_frames(&app, &token).await;
     let (status, issued) = challenge(&app, &token).await;
     assert_eq!(status, StatusCode::CREATED, "{issued}");
     assert_eq!(issued["challenges_left"], 2);
