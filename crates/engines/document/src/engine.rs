@@ -12,7 +12,7 @@ use crate::barcode::{self, Aamva, Barcode};
 use crate::countries::country_name;
 use crate::layout::{doc_size_mm, mrz_origin_mm, portrait_mm, MRZ_PITCH_MM};
 use crate::mrz::{self, Mrz, MrzFormat};
-use crate::ocr::{crop_quad, Ocr, Recognized, TextBox};
+use crate::ocr::{crop_quad, MrzScores, Ocr, Recognized, TextBox};
 use crate::quality::{self, QualityScore};
 
 /// Largest side of the image the pipeline works on (bigger uploads are downscaled).
@@ -306,7 +306,11 @@ impl DocumentEngine {
         stage("mrz");
         let mut texts = Vec::new();
         if opts.read_visual_zone {
-            for b in boxes.iter().filter(|b| !mrz_boxes.contains(b)).take(60) {
+            for b in boxes
+                .iter()
+                .filter(|b| !mrz_boxes.iter().any(|m| m.covers(b.center())))
+                .take(60)
+            {
                 if b.height() < 8.0 || b.width() < 8.0 {
                     continue;
                 }
@@ -342,7 +346,8 @@ impl DocumentEngine {
         today: NaiveDate,
     ) -> Result<(Option<Mrz>, bool, Vec<TextBox>), ReadError> {
         let widest = boxes.iter().map(|b| b.width()).fold(0.0, f32::max);
-        if std::env::var_os("VERITY_DOC_DEBUG").is_some() {
+        let debug = std::env::var_os("VERITY_DOC_DEBUG").is_some();
+        if debug {
             for b in boxes {
                 eprintln!(
                     "box {:.0}x{:.0} at ({:.0},{:.0}) angle {:.1}",
@@ -354,11 +359,7 @@ impl DocumentEngine {
                 );
             }
         }
-        let mut cands: Vec<(TextBox, String)> = Vec::new();
-        for b in boxes {
-            if b.width() < 0.55 * widest || b.width() / b.height().max(1.0) < 8.0 {
-                continue;
-            }
+        let read_line = |b: &TextBox| -> Result<(String, Option<MrzScores>), ReadError> {
             // The unclipped box reaches into the neighbouring MRZ line; a tight crop reads
             // far better (measured: line 1 went from 12 to 44 correct characters).
             let crop = crop_quad(rgb, &b.quad, -0.2);
@@ -367,9 +368,9 @@ impl DocumentEngine {
                 .recognize(&crop, true)
                 .map_err(|e| ReadError::Inference(e.to_string()))?;
             let t = mrz::normalize_line(&r.text);
-            if std::env::var_os("VERITY_DOC_DEBUG").is_some() {
+            if debug {
                 eprintln!(
-                    "mrz candidate {:.0}x{:.0} at {:?}: {:?} ({:.2})",
+                    "mrz line {:.0}x{:.0} at {:?}: {:?} ({:.2})",
                     b.width(),
                     b.height(),
                     b.center(),
@@ -377,39 +378,101 @@ impl DocumentEngine {
                     r.confidence
                 );
             }
-            if t.len() >= 24 && (t.contains('<') || t.len() >= 40) {
-                cands.push((*b, t));
+            Ok((t, r.mrz_scores))
+        };
+        let seeds: Vec<TextBox> = boxes
+            .iter()
+            .filter(|b| b.width() >= 0.55 * widest && b.width() / b.height().max(1.0) >= 8.0)
+            .copied()
+            .collect();
+        let mut cands: Vec<(TextBox, String, Option<MrzScores>)> = Vec::new();
+        for b in complete_lines(&seeds, boxes) {
+            let (t, scores) = read_line(&b)?;
+            // MRZ-like: fillers, or the digits of a data line whose fillers the detector cut.
+            let digits = t.chars().filter(char::is_ascii_digit).count();
+            let mrz_like = t.len() >= 40
+                || (t.len() >= 20 && t.contains('<'))
+                || (t.len() >= 12 && (t.contains("<<") || 3 * digits >= t.len()));
+            if mrz_like {
+                cands.push((b, t, scores));
             }
         }
         if cands.is_empty() {
             return Ok((None, false, Vec::new()));
         }
+        // Top to bottom across the text direction (centres of a rotated page's lines of
+        // different lengths are not ordered by y).
+        let axis = cands
+            .iter()
+            .map(|c| c.0)
+            .max_by(|a, b| a.width().total_cmp(&b.width()))
+            .unwrap_or(cands[0].0);
         cands.sort_by(|a, b| {
-            a.0.center()
+            axis.local(a.0.center())
                 .1
-                .partial_cmp(&b.0.center().1)
-                .unwrap_or(std::cmp::Ordering::Equal)
+                .total_cmp(&axis.local(b.0.center()).1)
         });
         // Try the bottom-most 3 lines as TD1, then the bottom-most 2 as TD2/TD3/MRV.
         let mut best: Option<(Mrz, Vec<TextBox>)> = None;
         for k in [3usize, 2] {
+            if best.as_ref().is_some_and(|(m, _)| m.is_valid()) {
+                break;
+            }
             if cands.len() < k {
                 continue;
             }
-            let group = &cands[cands.len() - k..];
-            let lens: Vec<usize> = group.iter().map(|g| g.1.len()).collect();
-            let avg = lens.iter().sum::<usize>() as f32 / k as f32;
-            // TD1 lines are ~30 characters; 2-line formats 36 or 44.
-            if (k == 3 && !(25.0..=34.0).contains(&avg)) || (k == 2 && avg < 32.0) {
-                continue;
+            let first = cands.len() - k;
+            let group = &mut cands[first..];
+            // The lines of an MRZ start and end together: a line the detector cut short (its
+            // filler run faded) is read again over the group's full extent.
+            let base = group[0].0;
+            let spans: Vec<(f32, f32)> = group.iter().map(|g| base.span_of(&g.0)).collect();
+            let lo = spans.iter().map(|s| s.0).fold(f32::MAX, f32::min);
+            let hi = spans.iter().map(|s| s.1).fold(f32::MIN, f32::max);
+            for (g, span) in group.iter_mut().zip(&spans) {
+                let pitch = g.0.width() / g.1.len().max(1) as f32;
+                if span.0 - lo > pitch || hi - span.1 > pitch {
+                    let shift = base.local(g.0.center()).0;
+                    let full = g.0.with_span(lo - shift, hi - shift);
+                    let (t, scores) = read_line(&full)?;
+                    *g = (full, t, scores);
+                }
             }
-            let lines: Vec<String> = group.iter().map(|g| g.1.clone()).collect();
-            if let Ok(m) = mrz::repair_and_parse(&lines, today) {
-                let better = best
-                    .as_ref()
-                    .is_none_or(|(b, _)| m.is_valid() && !b.is_valid());
-                if better {
-                    best = Some((m, group.iter().map(|g| g.0).collect()));
+            // Lines the detector cut short together (faded fillers, glare at the page's end)
+            // are read again over the format's full length at the pitch read so far, when
+            // they do not make a valid MRZ as they are.
+            let full_len = if k == 3 { 30 } else { 44 };
+            for extend in [false, true] {
+                if extend {
+                    let short = group
+                        .iter()
+                        .all(|g| g.1.len() < full_len && (k == 3 || g.1.len() != 36));
+                    if !short || best.as_ref().is_some_and(|(m, _)| m.is_valid()) {
+                        break;
+                    }
+                    let pitch = group
+                        .iter()
+                        .map(|g| g.0.width() / g.1.len().max(1) as f32)
+                        .fold(f32::MAX, f32::min);
+                    for g in group.iter_mut() {
+                        let from = -g.0.width() / 2.0;
+                        let full = g.0.with_span(from, from + (full_len + 2) as f32 * pitch);
+                        let (t, scores) = read_line(&full)?;
+                        *g = (full, t, scores);
+                    }
+                }
+                let avg = group.iter().map(|g| g.1.len()).sum::<usize>() as f32 / k as f32;
+                // TD1 lines are ~30 characters; 2-line formats 36 or 44.
+                if (k == 3 && !(25.0..=34.0).contains(&avg)) || (k == 2 && avg < 32.0) {
+                    continue;
+                }
+                if let Some(m) = parse_group(group, today) {
+                    let better = best
+                        .as_ref()
+                        .is_none_or(|(b, _)| m.is_valid() && !b.is_valid());
+                    if better {
+                        best = Some((m, group.iter().map(|g| g.0).collect()));
+                    }
                 }
             }
         }
@@ -419,21 +482,42 @@ impl DocumentEngine {
         }
     }
 
-    /// Reads the MRZ name line again from crops looser than [`Self::find_mrz`]'s and returns
-    /// the re-parsed MRZ whose surname the printed zone confirms, if one does.
+    /// Repairs the MRZ name line with the printed zone's help: first `K`s next to fillers put
+    /// back as `<`, then readings from crops looser than [`Self::find_mrz`]'s. Returns the
+    /// re-parsed MRZ whose names the printed zone confirms, if one does.
     fn reread_name_line(
         &self,
         rgb: &RgbImage,
         mrz: &Mrz,
         boxes: &[TextBox],
-        printed_surname: &str,
+        printed: &VisualZone,
         today: NaiveDate,
     ) -> Result<Option<Mrz>, ReadError> {
-        let line = if mrz.format == mrz::MrzFormat::Td1 {
-            2
+        let (line, names_from) = if mrz.format == mrz::MrzFormat::Td1 {
+            (2, 0)
         } else {
-            0
+            (0, 5)
         };
+        let confirmed = |m: &Mrz| {
+            m.is_valid()
+                && printed
+                    .surname
+                    .as_ref()
+                    .is_some_and(|p| names_identical(p, &m.surname, m.name_truncated))
+                && printed
+                    .given_names
+                    .as_ref()
+                    .is_none_or(|p| names_identical(p, &m.given_names, m.name_truncated))
+        };
+        for variant in mrz::filler_k_variants(&mrz.lines[line], names_from) {
+            let mut lines = mrz.lines.clone();
+            lines[line] = variant;
+            if let Ok(again) = mrz::repair_and_parse(&lines, today) {
+                if confirmed(&again) {
+                    return Ok(Some(again));
+                }
+            }
+        }
         let Some(name_box) = boxes.get(line) else {
             return Ok(None);
         };
@@ -444,11 +528,13 @@ impl DocumentEngine {
                 .recognize(&crop, true)
                 .map_err(|e| ReadError::Inference(e.to_string()))?;
             let mut lines = mrz.lines.clone();
-            lines[line] = mrz::normalize_line(&read.text);
+            lines[line] = read
+                .mrz_scores
+                .and_then(|sc| sc.decode_exact(mrz.format.line_len()))
+                .map(|d| d.0)
+                .unwrap_or_else(|| mrz::normalize_line(&read.text));
             if let Ok(again) = mrz::repair_and_parse(&lines, today) {
-                if again.is_valid()
-                    && names_identical(printed_surname, &again.surname, again.name_truncated)
-                {
+                if confirmed(&again) {
                     return Ok(Some(again));
                 }
             }
@@ -484,7 +570,7 @@ impl DocumentEngine {
         {
             if m.is_valid() && !names_identical(printed, &m.surname, m.name_truncated) {
                 if let Some(confirmed) =
-                    self.reread_name_line(&sides[side].rgb, m, boxes, printed, today)?
+                    self.reread_name_line(&sides[side].rgb, m, boxes, &viz, today)?
                 {
                     *m = confirmed;
                 }
@@ -737,6 +823,73 @@ impl DocumentEngine {
 }
 
 /// ICAO uses `D` for Germany; the API's `issuing_state` is ISO alpha-3.
+/// The MRZ of a group of read lines: the lines decoded at each length their format allows,
+/// most probable length first (see `MrzScores`), then as read; the first valid reading wins,
+/// else the first that parses.
+fn parse_group(group: &[(TextBox, String, Option<MrzScores>)], today: NaiveDate) -> Option<Mrz> {
+    let lengths: &[usize] = if group.len() == 3 { &[30] } else { &[44, 36] };
+    let mut exact: Vec<(Vec<String>, f32)> = lengths
+        .iter()
+        .filter_map(|&len| {
+            let decoded = group
+                .iter()
+                .map(|g| g.2.as_ref()?.decode_exact(len))
+                .collect::<Option<Vec<(String, f32)>>>()?;
+            let score = decoded.iter().map(|d| d.1).sum::<f32>();
+            Some((decoded.into_iter().map(|d| d.0).collect(), score))
+        })
+        .collect();
+    exact.sort_by(|a, b| b.1.total_cmp(&a.1));
+    let greedy = group.iter().map(|g| g.1.clone()).collect();
+    let mut first = None;
+    for lines in exact
+        .into_iter()
+        .map(|e| e.0)
+        .chain(std::iter::once(greedy))
+    {
+        if let Ok(m) = mrz::repair_and_parse(&lines, today) {
+            if m.is_valid() {
+                return Some(m);
+            }
+            first.get_or_insert(m);
+        }
+    }
+    first
+}
+
+/// MRZ line boxes completed along their own line: the detector splits a line where its filler
+/// run fades (glare, blur), so each long box takes in the boxes that continue it, across gaps
+/// of a few characters. Lines already taken in by a longer one are dropped.
+fn complete_lines(seeds: &[TextBox], all: &[TextBox]) -> Vec<TextBox> {
+    let mut lines: Vec<TextBox> = Vec::new();
+    let mut seeds = seeds.to_vec();
+    seeds.sort_by(|a, b| b.width().total_cmp(&a.width()));
+    for seed in seeds {
+        let h = seed.height();
+        let on_line = |o: &TextBox| {
+            seed.local(o.center()).1.abs() < 0.35 * h && (0.4 * h..1.6 * h).contains(&o.height())
+        };
+        if lines.iter().any(|l| l.covers(seed.center())) {
+            continue;
+        }
+        let (mut lo, mut hi) = (-seed.width() / 2.0, seed.width() / 2.0);
+        let mut rest: Vec<&TextBox> = all.iter().filter(|o| **o != seed && on_line(o)).collect();
+        rest.sort_by(|a, b| {
+            let d = |o: &TextBox| seed.local(o.center()).0.abs();
+            d(a).total_cmp(&d(b))
+        });
+        for o in rest {
+            let (olo, ohi) = seed.span_of(o);
+            if olo - hi < 8.0 * h && lo - ohi < 8.0 * h {
+                lo = lo.min(olo);
+                hi = hi.max(ohi);
+            }
+        }
+        lines.push(seed.with_span(lo, hi));
+    }
+    lines
+}
+
 fn iso_alpha3(code: &str) -> String {
     if code == "D" {
         "DEU".into()
@@ -1186,6 +1339,42 @@ fn side_quality(side: &Side, has_mrz: bool) -> QualityScore {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A text box of `w`×`h` centred at (cx, cy), rotated by `deg`.
+    fn line(cx: f32, cy: f32, w: f32, h: f32, deg: f32) -> TextBox {
+        let (c, s) = (deg.to_radians().cos(), deg.to_radians().sin());
+        let at = |x: f32, y: f32| (cx + x * c - y * s, cy + x * s + y * c);
+        TextBox {
+            quad: [
+                at(-w / 2.0, -h / 2.0),
+                at(w / 2.0, -h / 2.0),
+                at(w / 2.0, h / 2.0),
+                at(-w / 2.0, h / 2.0),
+            ],
+            score: 0.9,
+        }
+    }
+
+    #[test]
+    fn a_line_split_by_the_detector_is_completed() {
+        // A rotated MRZ line cut in two where its fillers faded, the line below, and a
+        // label above: only the split line grows, by the gap and its tail.
+        let deg = 6.0f32;
+        let (c, s) = (deg.to_radians().cos(), deg.to_radians().sin());
+        let along = |d: f32| (400.0 + d * c, 300.0 + d * s);
+        let head = line(along(-100.0).0, along(-100.0).1, 400.0, 30.0, deg);
+        let tail = line(along(250.0).0, along(250.0).1, 200.0, 28.0, deg);
+        let below = line(400.0 - 40.0 * s, 300.0 + 40.0 * c, 600.0, 30.0, deg);
+        let label = line(300.0 + 60.0 * s, 300.0 - 60.0 * c, 120.0, 18.0, deg);
+        let lines = complete_lines(&[head, below], &[head, tail, below, label]);
+        assert_eq!(lines.len(), 2);
+        let whole = lines.iter().find(|l| l.covers(head.center())).unwrap();
+        assert!((whole.width() - 650.0).abs() < 1.0, "{}", whole.width());
+        assert!(whole.covers(tail.center()) && !whole.covers(below.center()));
+        assert!((whole.angle().to_degrees() - deg).abs() < 0.01);
+        let other = lines.iter().find(|l| l.covers(below.center())).unwrap();
+        assert!((other.width() - 600.0).abs() < 1.0);
+    }
 
     #[test]
     fn printed_dates() {

@@ -16,6 +16,8 @@ pub struct ItemResult {
     pub mrz_expected: bool,
     /// Every MRZ character equals the ground truth and every check digit holds.
     pub mrz_correct: bool,
+    /// The MRZ lines the engine read (repaired), when it found an MRZ.
+    pub mrz_read: Option<String>,
     pub pdf417_expected: bool,
     pub pdf417_decoded: bool,
     /// The engine vouched for the data (`data_verified`).
@@ -150,6 +152,7 @@ pub fn evaluate_item(
                 kind: t.kind,
                 mrz_expected,
                 mrz_correct,
+                mrz_read: r.mrz.as_ref().map(|m| m.mrz_string.clone()),
                 pdf417_expected,
                 pdf417_decoded,
                 verified: r.data_verified,
@@ -164,6 +167,7 @@ pub fn evaluate_item(
             kind: t.kind,
             mrz_expected,
             mrz_correct: false,
+            mrz_read: None,
             pdf417_expected,
             pdf417_decoded: false,
             verified: false,
@@ -175,27 +179,49 @@ pub fn evaluate_item(
     }
 }
 
-/// Generate `n` documents from `seed` and read each one.
+/// A line describing what went wrong with an item (MRZ read next to the truth), or None if
+/// nothing did.
+pub fn failure_line(r: &ItemResult, item: &CorpusItem) -> Option<String> {
+    let mrz_missed = r.mrz_expected && !r.mrz_correct;
+    let pdf417_missed = r.pdf417_expected && !r.pdf417_decoded;
+    if !mrz_missed && !pdf417_missed && r.verified_but_wrong.is_empty() {
+        return None;
+    }
+    let mut line = format!(
+        "doc {} {:?}: mrz_ok={} pdf_ok={} wrong={:?} warnings={:?} err={:?}",
+        r.index, r.kind, r.mrz_correct, r.pdf417_decoded, r.verified_but_wrong, r.warnings, r.error
+    );
+    if mrz_missed {
+        line.push_str(&format!(
+            "\n  want {:?}\n  read {:?}",
+            item.truth.mrz_lines.join("\n"),
+            r.mrz_read
+        ));
+    }
+    Some(line)
+}
+
+/// Generate the documents `indices` of the corpus of `seed` and read each one.
 pub fn evaluate(
     engine: &DocumentEngine,
     assets: &Assets,
-    n: usize,
+    indices: impl IntoIterator<Item = usize>,
     seed: u64,
     today: NaiveDate,
     opts: &ReadOptions,
-    mut progress: impl FnMut(&ItemResult),
+    mut progress: impl FnMut(&ItemResult, &CorpusItem),
 ) -> Report {
-    let mut items = Vec::with_capacity(n);
-    for i in 0..n {
+    let mut items = Vec::new();
+    for i in indices {
         let item = synth::corpus_item(assets, seed, i, today);
         let r = evaluate_item(engine, &item, i, today, opts);
-        progress(&r);
+        progress(&r, &item);
         items.push(r);
     }
     let mut times: Vec<f64> = items.iter().map(|i| i.millis).collect();
     times.sort_by(|a, b| a.partial_cmp(b).unwrap_or(std::cmp::Ordering::Equal));
     Report {
-        documents: n,
+        documents: items.len(),
         mrz_documents: items.iter().filter(|i| i.mrz_expected).count(),
         mrz_correct: items.iter().filter(|i| i.mrz_correct).count(),
         pdf417_documents: items.iter().filter(|i| i.pdf417_expected).count(),

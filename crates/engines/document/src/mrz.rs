@@ -646,6 +646,33 @@ fn alternatives(c: char) -> Vec<char> {
     v
 }
 
+/// `K` and `<` look alike to the recogniser (measured: "BER<<H" read as "BERK<H") and a name
+/// line has no check digit, so only independent evidence (the printed zone) can confirm a
+/// repair: these are the line's readings with `K`s next to a filler (from `names_from` on) put
+/// back as `<`, fewest changes first; at most four such `K`s are considered.
+pub fn filler_k_variants(line: &str, names_from: usize) -> Vec<String> {
+    let chars: Vec<char> = line.chars().collect();
+    let filler_at = |i: Option<usize>| i.and_then(|i| chars.get(i)) == Some(&'<');
+    let ks: Vec<usize> = (names_from..chars.len())
+        .filter(|&i| chars[i] == 'K' && (filler_at(i.checked_sub(1)) || filler_at(Some(i + 1))))
+        .take(4)
+        .collect();
+    let mut subsets: Vec<u32> = (1..1u32 << ks.len()).collect();
+    subsets.sort_by_key(|m| m.count_ones());
+    subsets
+        .into_iter()
+        .map(|mask| {
+            let mut c = chars.clone();
+            for (bit, &i) in ks.iter().enumerate() {
+                if mask & (1 << bit) != 0 {
+                    c[i] = '<';
+                }
+            }
+            c.into_iter().collect()
+        })
+        .collect()
+}
+
 /// Map OCR output to the MRZ alphabet.
 pub fn normalize_line(s: &str) -> String {
     let mut out = String::new();
@@ -1236,6 +1263,17 @@ mod tests {
             split_names("SMITH<<<JOHN<<<<"),
             ("SMITH".into(), "JOHN".into())
         );
+    }
+
+    #[test]
+    fn filler_k_variants_fewest_changes_first() {
+        let v = filler_k_variants("P<UTOKAN<KATE<<K<<<", 5);
+        // The issuing state's letters are not names; KAN's K borders no filler.
+        assert_eq!(v.len(), 3);
+        assert_eq!(v[0], "P<UTOKAN<<ATE<<K<<<");
+        assert_eq!(v[1], "P<UTOKAN<KATE<<<<<<");
+        assert_eq!(v[2], "P<UTOKAN<<ATE<<<<<<");
+        assert!(filler_k_variants("I<UTOD231458907<<<<<<<<<<<<<<<", 0).is_empty());
     }
 
     #[test]

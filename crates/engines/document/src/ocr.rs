@@ -38,6 +38,44 @@ impl TextBox {
         let (a, b) = (self.quad[0], self.quad[1]);
         (b.1 - a.1).atan2(b.0 - a.0)
     }
+    /// Unit vector along the text.
+    fn axis(&self) -> (f32, f32) {
+        let (a, b) = (self.quad[0], self.quad[1]);
+        let len = self.width().max(1e-3);
+        ((b.0 - a.0) / len, (b.1 - a.1) / len)
+    }
+    /// Where `p` lies relative to the centre: (along the text, across it, downwards positive).
+    pub fn local(&self, p: (f32, f32)) -> (f32, f32) {
+        let (c, (ux, uy)) = (self.center(), self.axis());
+        let (dx, dy) = (p.0 - c.0, p.1 - c.1);
+        (dx * ux + dy * uy, -dx * uy + dy * ux)
+    }
+    /// Whether `p` lies on this line: within its length and half its height of the axis.
+    pub fn covers(&self, p: (f32, f32)) -> bool {
+        let (s, t) = self.local(p);
+        s.abs() <= self.width() / 2.0 && t.abs() < 0.35 * self.height()
+    }
+    /// Extent of `other` along this box's axis: (min, max) of its corners' positions.
+    pub fn span_of(&self, other: &TextBox) -> (f32, f32) {
+        other
+            .quad
+            .iter()
+            .map(|&p| self.local(p).0)
+            .fold((f32::MAX, f32::MIN), |(lo, hi), s| (lo.min(s), hi.max(s)))
+    }
+    /// The same line with its ends moved to `from`..`to` along the axis (relative to the
+    /// centre), keeping the height.
+    pub fn with_span(&self, from: f32, to: f32) -> TextBox {
+        let (c, (ux, uy)) = (self.center(), self.axis());
+        let h = self.height() / 2.0;
+        // Across the text, downwards (from the top edge to the bottom one).
+        let (nx, ny) = (-uy, ux);
+        let at = |s: f32, t: f32| (c.0 + s * ux + t * nx, c.1 + s * uy + t * ny);
+        TextBox {
+            quad: [at(from, -h), at(to, -h), at(to, h), at(from, h)],
+            score: self.score,
+        }
+    }
 }
 
 fn dist(a: (f32, f32), b: (f32, f32)) -> f32 {
@@ -49,6 +87,114 @@ pub struct Recognized {
     pub text: String,
     /// Mean probability of the emitted characters.
     pub confidence: f32,
+    /// For an MRZ read: the per-step scores, to decode the line again at a given length.
+    pub mrz_scores: Option<MrzScores>,
+}
+
+/// Per-step log-probabilities of the MRZ alphabet (`<`, A–Z, 0–9) for one recognised line.
+///
+/// Greedy CTC decoding collapses a doubled filler (`<<` read in one step) and drops a faint
+/// letter whose probability lost to the blank; the MRZ format fixes the line's length, so the
+/// most probable reading *of that length* over all CTC alignments repairs both without
+/// guessing: it only moves probability mass the model itself assigned.
+#[derive(Debug, Clone)]
+pub struct MrzScores {
+    /// Characters per class; class 0 is the CTC blank (its char is unused).
+    alphabet: Vec<char>,
+    steps: usize,
+    log_probs: Vec<f32>,
+}
+
+impl MrzScores {
+    /// The most probable reading with exactly `len` characters (Viterbi over the CTC
+    /// alignments that emit `len` labels) and its log-probability, or None if no alignment can.
+    pub fn decode_exact(&self, len: usize) -> Option<(String, f32)> {
+        let k = self.alphabet.len();
+        let (t_max, l) = (self.steps, len);
+        if t_max == 0 || l == 0 || l > t_max {
+            return None;
+        }
+        let lp = |t: usize, c: usize| self.log_probs[t * k + c];
+        let at = |n: usize, c: usize| n * k + c;
+        let mut dp = vec![f32::NEG_INFINITY; (l + 1) * k];
+        // back[t][n][c]: the class at step t − 1 (the number of labels then follows from it).
+        let mut back = vec![0u8; t_max * (l + 1) * k];
+        dp[at(0, 0)] = lp(0, 0);
+        for c in 1..k {
+            dp[at(1, c)] = lp(0, c);
+        }
+        let mut next = vec![f32::NEG_INFINITY; (l + 1) * k];
+        for t in 1..t_max {
+            next.fill(f32::NEG_INFINITY);
+            // Best and runner-up class of each label count at t − 1, for "emit a new label
+            // different from the previous class".
+            let tops: Vec<((f32, usize), (f32, usize))> = (0..=l)
+                .map(|n| {
+                    let mut top = ((f32::NEG_INFINITY, 0), (f32::NEG_INFINITY, 0));
+                    for c in 0..k {
+                        let v = dp[at(n, c)];
+                        if v > top.0 .0 {
+                            top = ((v, c), top.0);
+                        } else if v > top.1 .0 {
+                            top.1 = (v, c);
+                        }
+                    }
+                    top
+                })
+                .collect();
+            let b = |n: usize, c: usize| (t * (l + 1) + n) * k + c;
+            for n in 0..=l {
+                let (best, _) = tops[n];
+                next[at(n, 0)] = best.0 + lp(t, 0);
+                back[b(n, 0)] = best.1 as u8;
+                for c in 1..k {
+                    let stay = dp[at(n, c)];
+                    let emit = if n == 0 {
+                        f32::NEG_INFINITY
+                    } else {
+                        let (first, second) = tops[n - 1];
+                        if first.1 != c {
+                            first.0
+                        } else {
+                            second.0
+                        }
+                    };
+                    let (v, from) = if stay >= emit {
+                        (stay, c)
+                    } else {
+                        let (first, second) = tops[n - 1];
+                        (emit, if first.1 != c { first.1 } else { second.1 })
+                    };
+                    next[at(n, c)] = v + lp(t, c);
+                    back[b(n, c)] = from as u8;
+                }
+            }
+            std::mem::swap(&mut dp, &mut next);
+        }
+        let (mut c, score) = (0..k)
+            .map(|c| (c, dp[at(l, c)]))
+            .fold((0, f32::NEG_INFINITY), |a, x| if x.1 > a.1 { x } else { a });
+        if score == f32::NEG_INFINITY {
+            return None;
+        }
+        let mut n = l;
+        let mut out = Vec::with_capacity(l);
+        for t in (1..t_max).rev() {
+            let prev = back[(t * (l + 1) + n) * k + c] as usize;
+            if c != 0 && prev != c {
+                out.push(self.alphabet[c]);
+                n -= 1;
+            }
+            c = prev;
+        }
+        if c != 0 {
+            out.push(self.alphabet[c]);
+            n -= 1;
+        }
+        debug_assert_eq!(n, 0);
+        out.reverse();
+        Some((out.into_iter().collect(), score))
+    }
 }
 
 pub struct Ocr {
@@ -233,7 +379,26 @@ impl Ocr {
         } else {
             confs.iter().sum::<f32>() / confs.len() as f32
         };
-        Recognized { text, confidence }
+        let mrz_scores = mrz_only.then(|| MrzScores {
+            alphabet: self
+                .mrz_classes
+                .iter()
+                .map(|&i| self.classes[i].chars().next().unwrap_or(' '))
+                .collect(),
+            steps: t,
+            log_probs: (0..t)
+                .flat_map(|step| {
+                    self.mrz_classes
+                        .iter()
+                        .map(move |&i| probs[step * c + i].max(1e-12).ln())
+                })
+                .collect(),
+        });
+        Recognized {
+            text,
+            confidence,
+            mrz_scores,
+        }
     }
 }
 
@@ -455,5 +620,79 @@ pub mod anyhow_like {
     pub type Result<T> = std::result::Result<T, Error>;
     pub fn err(s: String) -> Error {
         Error(s)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::MrzScores;
+
+    /// Scores from a greedy path: each step's class gets probability `p`, the rest share
+    /// what is left.
+    fn scores(path: &[(char, f32)]) -> MrzScores {
+        let alphabet: Vec<char> = std::iter::once(' ')
+            .chain("<ABCHN0123456789".chars())
+            .collect();
+        let k = alphabet.len();
+        let log_probs = path
+            .iter()
+            .flat_map(|&(ch, p)| {
+                let i = alphabet.iter().position(|&a| a == ch).unwrap();
+                (0..k).map(move |c| {
+                    if c == i {
+                        p
+                    } else {
+                        (1.0 - p) / (k - 1) as f32
+                    }
+                    .ln()
+                })
+            })
+            .collect();
+        MrzScores {
+            alphabet,
+            steps: path.len(),
+            log_probs,
+        }
+    }
+
+    #[test]
+    fn exact_length_restores_a_collapsed_filler() {
+        // "A<<B" greedily reads "A<B": the filler run spans steps with no blank between.
+        let s = scores(&[
+            ('A', 0.9),
+            (' ', 0.9),
+            ('<', 0.9),
+            ('<', 0.55),
+            ('<', 0.9),
+            (' ', 0.9),
+            ('B', 0.9),
+        ]);
+        assert_eq!(s.decode_exact(3).map(|d| d.0).as_deref(), Some("A<B"));
+        assert_eq!(s.decode_exact(4).map(|d| d.0).as_deref(), Some("A<<B"));
+    }
+
+    #[test]
+    fn exact_length_keeps_a_faint_letter() {
+        // C lost to the blank (0.45 vs 0.55 shared as 0.55 on blank): greedy says "HAN".
+        let mut s = scores(&[
+            (' ', 0.55),
+            ('H', 0.9),
+            (' ', 0.9),
+            ('A', 0.9),
+            (' ', 0.9),
+            ('N', 0.9),
+        ]);
+        let c = s.alphabet.iter().position(|&a| a == 'C').unwrap();
+        s.log_probs[c] = 0.40f32.ln();
+        assert_eq!(s.decode_exact(3).map(|d| d.0).as_deref(), Some("HAN"));
+        assert_eq!(s.decode_exact(4).map(|d| d.0).as_deref(), Some("CHAN"));
+    }
+
+    #[test]
+    fn impossible_lengths_are_none() {
+        let s = scores(&[('A', 0.9), ('B', 0.9)]);
+        assert!(s.decode_exact(3).is_none());
+        assert!(s.decode_exact(0).is_none());
+        assert_eq!(s.decode_exact(2).map(|d| d.0).as_deref(), Some("AB"));
     }
 }

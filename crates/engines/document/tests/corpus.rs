@@ -46,25 +46,13 @@ fn corpus_report() {
     let report = eval::evaluate(
         &engine,
         &assets,
-        n,
+        0..n,
         7,
         today,
         &ReadOptions::default(),
-        |r| {
-            if !r.mrz_correct && r.mrz_expected
-                || r.pdf417_expected && !r.pdf417_decoded
-                || !r.verified_but_wrong.is_empty()
-            {
-                eprintln!(
-                    "doc {} {:?}: mrz_ok={} pdf_ok={} wrong={:?} warnings={:?} err={:?}",
-                    r.index,
-                    r.kind,
-                    r.mrz_correct,
-                    r.pdf417_decoded,
-                    r.verified_but_wrong,
-                    r.warnings,
-                    r.error
-                );
+        |r, item| {
+            if let Some(line) = eval::failure_line(r, item) {
+                eprintln!("{line}");
             }
         },
     );
