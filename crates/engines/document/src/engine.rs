@@ -380,6 +380,13 @@ impl DocumentEngine {
             }
             Ok((t, r.mrz_scores))
         };
+        // A line read again between `from` and `to` along its own axis (from its centre).
+        let reread_over = |g: &mut (TextBox, String, Option<MrzScores>), from: f32, to: f32| {
+            let full = g.0.with_span(from, to);
+            let (t, scores) = read_line(&full)?;
+            *g = (full, t, scores);
+            Ok::<(), ReadError>(())
+        };
         let seeds: Vec<TextBox> = boxes
             .iter()
             .filter(|b| b.width() >= 0.55 * widest && b.width() / b.height().max(1.0) >= 8.0)
@@ -433,9 +440,7 @@ impl DocumentEngine {
                 let pitch = g.0.width() / g.1.len().max(1) as f32;
                 if span.0 - lo > pitch || hi - span.1 > pitch {
                     let shift = base.local(g.0.center()).0;
-                    let full = g.0.with_span(lo - shift, hi - shift);
-                    let (t, scores) = read_line(&full)?;
-                    *g = (full, t, scores);
+                    reread_over(g, lo - shift, hi - shift)?;
                 }
             }
             // Lines the detector cut short together (faded fillers, glare at the page's end)
@@ -456,9 +461,7 @@ impl DocumentEngine {
                         .fold(f32::MAX, f32::min);
                     for g in group.iter_mut() {
                         let from = -g.0.width() / 2.0;
-                        let full = g.0.with_span(from, from + (full_len + 2) as f32 * pitch);
-                        let (t, scores) = read_line(&full)?;
-                        *g = (full, t, scores);
+                        reread_over(g, from, from + (full_len + 2) as f32 * pitch)?;
                     }
                 }
                 let avg = group.iter().map(|g| g.1.len()).sum::<usize>() as f32 / k as f32;
@@ -822,7 +825,6 @@ impl DocumentEngine {
     }
 }
 
-/// ICAO uses `D` for Germany; the API's `issuing_state` is ISO alpha-3.
 /// The MRZ of a group of read lines: the lines decoded at each length their format allows,
 /// most probable length first (see `MrzScores`), then as read; the first valid reading wins,
 /// else the first that parses.
@@ -890,6 +892,7 @@ fn complete_lines(seeds: &[TextBox], all: &[TextBox]) -> Vec<TextBox> {
     lines
 }
 
+/// ICAO uses `D` for Germany; the API's `issuing_state` is ISO alpha-3.
 fn iso_alpha3(code: &str) -> String {
     if code == "D" {
         "DEU".into()

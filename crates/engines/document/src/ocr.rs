@@ -149,22 +149,13 @@ impl MrzScores {
                 back[b(n, 0)] = best.1 as u8;
                 for c in 1..k {
                     let stay = dp[at(n, c)];
-                    let emit = if n == 0 {
-                        f32::NEG_INFINITY
-                    } else {
-                        let (first, second) = tops[n - 1];
-                        if first.1 != c {
-                            first.0
-                        } else {
-                            second.0
-                        }
+                    // Emitting `c` anew: the best class at n − 1 labels other than `c`.
+                    let emit = match n.checked_sub(1).map(|m| tops[m]) {
+                        Some((first, _)) if first.1 != c => first,
+                        Some((_, second)) => second,
+                        None => (f32::NEG_INFINITY, c),
                     };
-                    let (v, from) = if stay >= emit {
-                        (stay, c)
-                    } else {
-                        let (first, second) = tops[n - 1];
-                        (emit, if first.1 != c { first.1 } else { second.1 })
-                    };
+                    let (v, from) = if stay >= emit.0 { (stay, c) } else { emit };
                     next[at(n, c)] = v + lp(t, c);
                     back[b(n, c)] = from as u8;
                 }
