@@ -7,22 +7,20 @@
 //! (JPEG → RGB → grey) and counts exact payload matches. It prints the rate, the failures
 //! broken down by perturbation, the barcode's narrowest bar in photo pixels and the decode time.
 //! `--clean` also decodes every back flat and photographed without perturbation (both must be
-//! 100 %, otherwise the generator is at fault); `--dump DIR` writes the failing photos there.
+//! 100 %, otherwise the generator is at fault); `--dump DIR` writes every back's photo there, named
+//! `NNNN_back_decoded.jpg` or `NNNN_back_failed.jpg` (to compare other decoders on them).
 
 mod common;
 
 use chrono::NaiveDate;
 use image::imageops;
-use rxing::Writer;
 use verity_document::barcode;
 use verity_document::synth::{self, Assets, DocKind, Photo};
 
 /// Width of the rendered PDF417 rectangle in photo pixels per module, i.e. the narrowest bar
 /// (the encoder's matrix includes a quiet zone that `synth` scales into the same rectangle).
 fn module_px(payload: &str, scale: f32) -> f32 {
-    let m = rxing::pdf417::PDF417Writer
-        .encode(payload, &rxing::BarcodeFormat::PDF_417, 0, 0)
-        .expect("encodable");
+    let m = synth::licence_barcode_matrix(payload);
     synth::LICENCE_BARCODE_MM.2 * synth::PX_MM / m.width() as f32 * scale
 }
 
@@ -109,9 +107,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 p.dim,
                 p.clutter
             );
-            if let Some(d) = &dump {
-                std::fs::write(d.join(format!("{i:04}_back.jpg")), back)?;
-            }
+        }
+        if let Some(d) = &dump {
+            let outcome = if hit { "decoded" } else { "failed" };
+            std::fs::write(d.join(format!("{i:04}_back_{outcome}.jpg")), back)?;
         }
         if clean {
             // Same document, flat and photographed without perturbation.

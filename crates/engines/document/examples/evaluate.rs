@@ -94,11 +94,20 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     }
     if args.iter().any(|a| a == "--assert-targets") {
         let mut missed = Vec::new();
-        if report.mrz_accuracy() < 0.98 {
-            missed.push(format!("MRZ {:.2}% < 98%", 100.0 * report.mrz_accuracy()));
+        let pct = |r: f64| 100.0 * r;
+        if report.mrz_accuracy() < eval::MRZ_TARGET {
+            missed.push(format!(
+                "MRZ {:.2}% < {}%",
+                pct(report.mrz_accuracy()),
+                pct(eval::MRZ_TARGET)
+            ));
         }
-        if report.pdf417_rate() < 0.95 {
-            missed.push(format!("PDF417 {:.2}% < 95%", 100.0 * report.pdf417_rate()));
+        if report.pdf417_rate() < eval::PDF417_TARGET {
+            missed.push(format!(
+                "PDF417 {:.2}% < {}%",
+                pct(report.pdf417_rate()),
+                pct(eval::PDF417_TARGET)
+            ));
         }
         if report.verified_but_wrong > 0 {
             missed.push(format!(

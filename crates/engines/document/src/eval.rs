@@ -29,6 +29,11 @@ pub struct ItemResult {
     pub error: Option<String>,
 }
 
+/// Issue 5's accuracy targets: the share of MRZ documents read fully correct and of licence
+/// backs whose PDF417 is decoded.
+pub const MRZ_TARGET: f64 = 0.98;
+pub const PDF417_TARGET: f64 = 0.95;
+
 #[derive(Debug, Clone, Serialize)]
 pub struct Report {
     pub documents: usize,

@@ -1,9 +1,11 @@
-//! Corpus report test: generates a small corpus of perturbed synthetic documents, reads them,
-//! prints the accuracy numbers and asserts what must always hold: no document is reported
-//! verified with a wrong field. The accuracy targets (MRZ ≥ 98 %, PDF417 ≥ 95 %) are not
-//! met yet, so they are asserted by the evaluation command instead
-//! (`cargo run --release -p verity-document --example evaluate -- 500 7 --assert-targets`),
-//! which fails until they are; this test moves them here once they hold.
+//! Corpus test: generates a corpus of perturbed synthetic documents (every kind, seed 7),
+//! reads them, prints the accuracy numbers and asserts:
+//! - no document is reported verified with a wrong field;
+//! - MRZ fully correct ≥ 98 % (the target, [`eval::MRZ_TARGET`]);
+//! - PDF417 decoded ≥ [`PDF417_FLOOR`]: a regression floor, because the 95 % is not met
+//!   yet. The 500-document evaluation asserts every target
+//!   (`cargo run --release -p verity-document --example evaluate -- 500 7 --assert-targets`)
+//!   and fails until they all hold.
 //!
 //! Skips (with a message) when the models have not been fetched (`scripts/fetch-models`).
 
@@ -20,8 +22,13 @@ fn models_dir() -> PathBuf {
         })
 }
 
-/// Enough to cover every kind several times; debug builds read a document in a few seconds.
-const DEFAULT_DOCUMENTS: usize = 24;
+/// 15 of each kind: 75 MRZ documents and 15 licence backs, so one MRZ miss still meets the
+/// target (98.7 %). A debug build reads a document in about two seconds.
+const DEFAULT_DOCUMENTS: usize = 90;
+
+/// PDF417 share below which the test fails; measured 11/15 on this corpus (evaluate 500 7:
+/// 68/83). Raise it as the decoder improves, up to [`eval::PDF417_TARGET`].
+const PDF417_FLOOR: f64 = 0.6;
 
 #[test]
 fn corpus_report() {
@@ -73,5 +80,15 @@ fn corpus_report() {
     assert_eq!(
         report.verified_but_wrong, 0,
         "documents verified with a wrong field"
+    );
+    assert!(
+        report.mrz_accuracy() >= eval::MRZ_TARGET,
+        "MRZ fully correct {:.1}% is below the target",
+        100.0 * report.mrz_accuracy()
+    );
+    assert!(
+        report.pdf417_rate() >= PDF417_FLOOR,
+        "PDF417 decoded {:.1}% fell below the floor",
+        100.0 * report.pdf417_rate()
     );
 }
