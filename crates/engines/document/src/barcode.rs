@@ -856,8 +856,9 @@ const RECTIFIED_WIDTH: f32 = 1300.0;
 
 /// Decode PDF417 and QR codes. Tries the image as is; then locates the bars, rectifies them
 /// (measured angle, then the fitted outline for perspective) at a decodable scale, and tries
-/// rxing on the rectified and outlined crops, then our codeword reader (`soft_read`), then rxing
-/// on a sharpened crop: cheapest first, stopping at the first payload that is acceptable.
+/// rxing on the rectified and outlined crops, then our codeword reader (`soft_read`) on the
+/// outlined crop and on a copy with the light evened out, then rxing on a sharpened crop:
+/// cheapest first, stopping at the first payload that is acceptable.
 pub fn decode(gray: &GrayImage) -> Vec<Barcode> {
     let found = |f: BarcodeFormat, d: String, v: &str| {
         acceptable(f, &d).then(|| Barcode {
