@@ -419,9 +419,11 @@ fn outline(r: &GrayImage) -> Option<Quad> {
     ])
 }
 
-/// Evens out uneven light (glare, a shadow): each pixel relative to the mean and mean absolute
-/// deviation of its (2r+1)² neighbourhood, so bars are dark and spaces light everywhere.
-fn flatten_lighting(img: &GrayImage, r: u32) -> GrayImage {
+/// Evens out uneven light (glare, a shadow) in a barcode crop: each pixel relative to the mean
+/// and mean absolute deviation of its neighbourhood (half the crop's height across, so a
+/// glare spot is wider than it), so bars are dark and spaces light everywhere.
+fn flatten_lighting(img: &GrayImage) -> GrayImage {
+    let r = (img.height() / 4).max(8);
     let mean = imageproc::filter::box_filter(img, r, r);
     let dev = GrayImage::from_fn(img.width(), img.height(), |x, y| {
         Luma([img.get_pixel(x, y).0[0].abs_diff(mean.get_pixel(x, y).0[0])])
@@ -888,7 +890,7 @@ pub fn decode(gray: &GrayImage) -> Vec<Barcode> {
     if let Some(b) = pdf417(&coarse, "rectified") {
         return vec![b];
     }
-    let fine = outline(&flatten_lighting(&coarse, (coarse.height() / 4).max(8))).and_then(|q| {
+    let fine = outline(&flatten_lighting(&coarse)).and_then(|q| {
         let back = coarse_p.invert();
         let q = q.map(|p| back * p);
         let (w, h) = ((dist(q[0], q[1]) * k) as u32, (dist(q[0], q[3]) * k) as u32);
@@ -906,7 +908,7 @@ pub fn decode(gray: &GrayImage) -> Vec<Barcode> {
     if let Some(b) = soft_read(&fine).and_then(|t| found(BarcodeFormat::PDF_417, t, "soft")) {
         return vec![b];
     }
-    let even = flatten_lighting(&fine, (fine.height() / 4).max(8));
+    let even = flatten_lighting(&fine);
     if let Some(b) = soft_read(&even).and_then(|t| found(BarcodeFormat::PDF_417, t, "soft-evened"))
     {
         return vec![b];
