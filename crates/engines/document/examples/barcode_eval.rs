@@ -29,12 +29,15 @@ fn gray_of(jpeg: &[u8]) -> image::GrayImage {
     imageops::grayscale(&rgb)
 }
 
-fn decoded(gray: &image::GrayImage, payload: &str) -> (bool, Option<String>, f64) {
+/// Whether the payload was read, by which variant, whether another payload was read (a wrong
+/// decode), and the time taken.
+fn decoded(gray: &image::GrayImage, payload: &str) -> (bool, Option<String>, bool, f64) {
     let t = std::time::Instant::now();
     let codes = barcode::decode(gray);
     let ms = t.elapsed().as_secs_f64() * 1000.0;
     let hit = codes.iter().find(|c| c.data == payload);
-    (hit.is_some(), hit.map(|c| c.variant.clone()), ms)
+    let wrong = codes.iter().any(|c| c.data != payload);
+    (hit.is_some(), hit.map(|c| c.variant.clone()), wrong, ms)
 }
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -69,7 +72,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         ("clutter", |p| p.clutter),
     ];
     let mut counts = vec![(0usize, 0usize); factors.len()];
-    let (mut total, mut ok, mut clean_ok) = (0usize, 0usize, 0usize);
+    let (mut total, mut ok, mut wrong, mut clean_ok) = (0usize, 0usize, 0usize, 0usize);
     let mut times = Vec::new();
     let mut variants = std::collections::BTreeMap::<String, usize>::new();
     for i in (0..n).filter(|i| i % 6 == 5) {
@@ -80,7 +83,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         };
         total += 1;
         let p = item.photo;
-        let (hit, variant, ms) = decoded(&gray_of(back), payload);
+        let (hit, variant, misread, ms) = decoded(&gray_of(back), payload);
+        wrong += misread as usize;
         times.push(ms);
         if let Some(v) = variant {
             *variants.entry(v).or_default() += 1;
@@ -129,7 +133,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     times.sort_by(|a, b| a.total_cmp(b));
     let q = |f: f64| times[((times.len() - 1) as f64 * f) as usize];
     println!(
-        "PDF417 decoded {ok}/{total} = {:.1}%",
+        "PDF417 decoded {ok}/{total} = {:.1}%, read wrong {wrong}",
         100.0 * ok as f64 / total.max(1) as f64
     );
     if clean {

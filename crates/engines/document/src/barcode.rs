@@ -10,6 +10,8 @@ use imageproc::geometric_transformations::{warp_into, Interpolation, Projection}
 use rxing::{BarcodeFormat, DecodeHints};
 use serde::Serialize;
 
+use crate::pdf417_ec;
+
 #[derive(Debug, Clone, Serialize, PartialEq)]
 pub struct Barcode {
     /// `PDF_417` or `QR_CODE`.
@@ -541,6 +543,25 @@ fn symbols() -> &'static Symbols {
     })
 }
 
+/// Dot product in eight lanes, which the compiler turns into SIMD (a plain sequential sum
+/// must keep its order and stays scalar); the template search spends its time here.
+fn dot(a: &[f32; CW_SAMPLES], b: &[f32; CW_SAMPLES]) -> f32 {
+    let mut lanes = [0f32; 8];
+    for (x, y) in a.chunks_exact(8).zip(b.chunks_exact(8)) {
+        for i in 0..8 {
+            lanes[i] += x[i] * y[i];
+        }
+    }
+    let tail: f32 = a
+        .chunks_exact(8)
+        .remainder()
+        .iter()
+        .zip(b.chunks_exact(8).remainder())
+        .map(|(x, y)| x * y)
+        .sum();
+    lanes.iter().sum::<f32>() + tail
+}
+
 /// Best symbol for a darkness profile among `cluster` (or all clusters): (index, correlation,
 /// index of the best symbol with another value, its correlation).
 fn best_symbol(
@@ -554,7 +575,7 @@ fn best_symbol(
         if cluster.is_some_and(|c| s.cluster[i] != c) {
             continue;
         }
-        let score: f32 = t.iter().zip(&p).map(|(a, b)| a * b).sum();
+        let score = dot(t, &p);
         if score > b1 {
             (i2, b2) = (i1, b1);
             (i1, b1) = (i, score);
@@ -749,36 +770,44 @@ fn soft_read(img: &GrayImage) -> Option<String> {
             })
             .collect()
     };
-    let fill = |cs: Vec<Option<f32>>| -> Option<Vec<f32>> {
+    // A side's row lines and pitch.
+    let fill = |cs: Vec<Option<f32>>| -> Option<(Vec<f32>, f32)> {
         let pts: Vec<(f32, f32)> = cs
             .iter()
             .enumerate()
             .filter_map(|(i, y)| y.map(|y| (i as f32, y)))
             .collect();
         let (a, b) = fit_line(&pts)?;
-        Some(
-            cs.iter()
-                .enumerate()
-                .map(|(i, y)| {
-                    let fit = a + b * i as f32;
-                    y.filter(|y| (y - fit).abs() < 0.5 * b.abs()).unwrap_or(fit)
-                })
-                .collect(),
-        )
+        let lines = cs
+            .iter()
+            .enumerate()
+            .map(|(i, y)| {
+                let fit = a + b * i as f32;
+                y.filter(|y| (y - fit).abs() < 0.5 * b.abs()).unwrap_or(fit)
+            })
+            .collect();
+        Some((lines, b))
     };
+    // The crop is rectified, so both sides' row pitches agree, and the rows span most of the
+    // crop's height; when the pitches disagree, one side's labels were misread and the side
+    // whose rows span the crop more closely is used for both.
+    let span_misfit = |side: &(Vec<f32>, f32)| (side.1.abs() * rows as f32 / h as f32).ln().abs();
     let (yl, yr) = match (fill(centres(&left)), fill(centres(&right))) {
-        (Some(l), Some(r)) => (l, r),
-        (Some(l), None) => (l.clone(), l),
-        (None, Some(r)) => (r.clone(), r),
+        (Some(l), Some(r)) if (l.1 / r.1 - 1.0).abs() < 0.25 => (l.0, r.0),
+        (Some(l), Some(r)) if span_misfit(&r) < span_misfit(&l) => (r.0.clone(), r.0),
+        (Some(l), _) => (l.0.clone(), l.0),
+        (None, Some(r)) => (r.0.clone(), r.0),
         (None, None) => return None,
     };
     let row_h = ((yl[rows as usize - 1] - yl[0]) / (rows - 1) as f32).abs();
     let m0 = (x_stop - x_start) / (17.0 * (c + 3) as f32);
     // Data codewords: each row sampled along its own centre line, averaged over three lines
     // within the row, with a small search over the horizontal offset (tracked along the row)
-    // and over the given vertical offsets (fractions of a row). The row's cluster keeps a
-    // neighbouring row's symbols out of the search.
-    let read_codewords = |vertical: &[f32]| {
+    // and over the given vertical offsets (fractions of a row), which are taken around a
+    // centre that follows the best offset along the row when `follow` is set (a row line
+    // that drifts off its row, e.g. with only one side's indicators read). The row's cluster
+    // keeps a neighbouring row's symbols out of the search.
+    let read_codewords = |vertical: &[f32], follow: bool| {
         let n = (rows * c) as usize;
         let mut codewords = vec![0u32; n];
         let mut doubts: Vec<(f32, usize, u32)> = Vec::with_capacity(n);
@@ -790,10 +819,11 @@ fn soft_read(img: &GrayImage) -> Option<String> {
             let m = (r - l) / (17.0 * (c + 3) as f32);
             let cluster = (row % 3) as u8;
             let mut drift = 0i32;
+            let mut centre = 0f32;
             for col_i in 0..c as usize {
                 let x0 = l + 17.0 * (col_i + 2) as f32 * m;
-                let mut best = ((0, f32::MIN, 0, f32::MIN), 0i32);
-                for dv in vertical {
+                let mut best = ((0, f32::MIN, 0, f32::MIN), 0i32, centre);
+                for dv in vertical.iter().map(|dv| centre + dv) {
                     let mut wide = [0f32; CW_SAMPLES + 4 * SPM];
                     for (s, v) in wide.iter_mut().enumerate() {
                         let x = x0 + ((s as f32 + 0.5) / SPM as f32 - 2.0) * m;
@@ -807,12 +837,17 @@ fn soft_read(img: &GrayImage) -> Option<String> {
                         let window: [f32; CW_SAMPLES] = std::array::from_fn(|i| wide[off + i]);
                         let found = best_symbol(s, &window, Some(cluster));
                         if found.1 > best.0 .1 {
-                            best = (found, o);
+                            best = (found, o, dv);
                         }
                     }
                 }
-                let ((i1, b1, i2, b2), o) = best;
+                let ((i1, b1, i2, b2), o, dv) = best;
                 drift = o.clamp(-2 * SPM as i32, 2 * SPM as i32);
+                if follow {
+                    // Half-way towards the best offset: one stray codeword cannot pull the
+                    // line into the next row (whose other cluster would then fit worse).
+                    centre = (0.5 * (centre + dv)).clamp(-1.0, 1.0);
+                }
                 let idx = row * c as usize + col_i;
                 codewords[idx] = s.value[i1] as u32;
                 doubts.push((b1 - b2, idx, s.value[i2] as u32));
@@ -820,10 +855,10 @@ fn soft_read(img: &GrayImage) -> Option<String> {
         }
         (codewords, doubts)
     };
-    let num_ec = 2u32 << ec_level;
-    let attempt = |cw: &[u32]| -> Option<String> {
+    let num_ec = 2usize << ec_level;
+    let attempt = |cw: &[u32], erasures: &[usize]| -> Option<String> {
         let mut cw = cw.to_vec();
-        rxing::pdf417::decoder::ec::error_correction::decode(&mut cw, num_ec, &mut []).ok()?;
+        pdf417_ec::correct(&mut cw, num_ec, erasures, MAX_FALSE_ACCEPT)?;
         if cw[0] == 0 || cw[0] as usize > cw.len() {
             return None;
         }
@@ -831,26 +866,45 @@ fn soft_read(img: &GrayImage) -> Option<String> {
             .ok()
             .map(|r| r.getText().to_string())
     };
+    // Generalised minimum-distance decoding: erase the 0, 2, 4, … first codewords of
+    // `doubtful_first`, so that a wrong symbol the reader doubted costs one check codeword
+    // instead of two.
+    let gmd = |codewords: &[u32], doubtful_first: &[usize]| {
+        (0..=num_ec.min(doubtful_first.len()))
+            .step_by(2)
+            .find_map(|erased| attempt(codewords, &doubtful_first[..erased]))
+    };
     // On the centre lines first; then, when the rows' lines are a little off (a bent or
-    // unevenly scaled code), also a third of a row above and below.
-    for vertical in [&[0.0][..], &[-0.3, 0.0, 0.3]] {
-        let (codewords, mut doubts) = read_codewords(vertical);
-        if let Some(t) = attempt(&codewords) {
+    // unevenly scaled code), also a third of a row above and below; then following the best
+    // of those along each row.
+    for (vertical, follow) in [
+        (&[0.0][..], false),
+        (&[-0.3, 0.0, 0.3], false),
+        (&[-0.2, 0.0, 0.2], true),
+    ] {
+        let (codewords, mut doubts) = read_codewords(vertical, follow);
+        doubts.sort_by(|a, b| a.0.total_cmp(&b.0));
+        let order: Vec<usize> = doubts.iter().map(|d| d.1).collect();
+        if let Some(t) = gmd(&codewords, &order) {
             return Some(t);
         }
         // Beyond the code's correction capacity: swap in the runner-up of the least certain
         // codewords, one at a time.
-        doubts.sort_by(|a, b| a.0.total_cmp(&b.0));
         for &(_, idx, alt) in doubts.iter().take(12) {
             let mut cw = codewords.clone();
             cw[idx] = alt;
-            if let Some(t) = attempt(&cw) {
+            if let Some(t) = attempt(&cw, &[]) {
                 return Some(t);
             }
         }
     }
     None
 }
+
+/// Highest odds, per decoding attempt, that the soft reader's error correction would also
+/// accept a random word (see `pdf417_ec::correct`): a garbled read is refused rather than
+/// "corrected" into another valid code, however many erasures are tried.
+const MAX_FALSE_ACCEPT: f64 = 1e-6;
 
 /// Width in pixels the rectified code is resampled to: about 5 px per module for a typical
 /// licence code (≈ 200–250 modules wide), enough for the run-length sampler after upscaling.

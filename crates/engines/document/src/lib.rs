@@ -13,6 +13,7 @@ pub mod eval;
 pub mod layout;
 pub mod mrz;
 pub mod ocr;
+mod pdf417_ec;
 pub mod quality;
 pub mod synth;
 
