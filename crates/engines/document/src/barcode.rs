@@ -627,6 +627,37 @@ fn vote(values: impl Iterator<Item = u32>) -> Option<u32> {
 /// cluster).
 type Labels = Vec<(f32, u32, u32, u8)>;
 
+/// Whether a point (scanline y, row) lies on the line `row = a + b·y`, within half a row.
+fn on_row_line((a, b): (f32, f32), (y, row): (f32, f32)) -> bool {
+    (row - (a + b * y)).abs() < 0.5
+}
+
+/// The line `row = a + b·y` that most labels (scanline y, row) lie on, found by trying the
+/// line through every pair of labels on different rows (RANSAC, exhaustively: at most one
+/// label per side every second scanline, so a few hundred and a few ms). None with fewer
+/// than two rows read.
+fn rows_line(pts: &[(f32, f32)]) -> Option<(f32, f32)> {
+    let mut best: Option<((f32, f32), usize)> = None;
+    for (i, p) in pts.iter().enumerate() {
+        for q in &pts[i + 1..] {
+            if q.1 == p.1 || q.0 == p.0 {
+                continue;
+            }
+            let b = (q.1 - p.1) / (q.0 - p.0);
+            // Rows run down the crop, at least 2 px apart.
+            if !(0.0..=0.5).contains(&b) {
+                continue;
+            }
+            let line = (p.1 - b * p.0, b);
+            let count = pts.iter().filter(|&&r| on_row_line(line, r)).count();
+            if best.map_or(true, |(_, n)| count > n) {
+                best = Some((line, count));
+            }
+        }
+    }
+    best.map(|(line, _)| line)
+}
+
 /// Soft-decision PDF417 reader for a rectified crop (bars vertical, start pattern on the left).
 ///
 /// rxing reads bar widths from a binarised image; with modules of 1–1.5 px in the photo, blur
@@ -741,6 +772,17 @@ fn soft_read(img: &GrayImage) -> Option<String> {
             }
         }
     }
+    // A misread indicator codeword gives a wrong row number and a wrong metadata value
+    // together, so only the labels whose row number fits their scanline vote.
+    let pts: Vec<(f32, f32)> = left
+        .iter()
+        .chain(&right)
+        .map(|l| (l.0, l.1 as f32))
+        .collect();
+    if let Some(line) = rows_line(&pts) {
+        left.retain(|l| on_row_line(line, (l.0, l.1 as f32)));
+        right.retain(|l| on_row_line(line, (l.0, l.1 as f32)));
+    }
     // Symbol metadata, voted over every label of both indicators (left: rows, EC/rows,
     // columns by cluster; right: columns, rows, EC/rows).
     fn field_all(side: &Labels, cl: u8) -> impl Iterator<Item = u32> + '_ {
@@ -797,7 +839,12 @@ fn soft_read(img: &GrayImage) -> Option<String> {
         (Some(l), Some(r)) if span_misfit(&r) < span_misfit(&l) => (r.0.clone(), r.0),
         (Some(l), _) => (l.0.clone(), l.0),
         (None, Some(r)) => (r.0.clone(), r.0),
-        (None, None) => return None,
+        // Too few rows on either side alone: both sides' labels together.
+        (None, None) => {
+            let both: Labels = left.iter().chain(&right).copied().collect();
+            let (lines, _) = fill(centres(&both))?;
+            (lines.clone(), lines)
+        }
     };
     let row_h = ((yl[rows as usize - 1] - yl[0]) / (rows - 1) as f32).abs();
     let m0 = (x_stop - x_start) / (17.0 * (c + 3) as f32);
@@ -1201,6 +1248,25 @@ mod tests {
         let (a, b) = fit_line(&pts).unwrap();
         assert!((a - 2.0).abs() < 1e-3 && (b - 0.5).abs() < 1e-4, "{a} {b}");
         assert!(fit_line(&pts[..2]).is_none());
+    }
+
+    #[test]
+    fn row_labels_off_their_line_are_found() {
+        // Two labels per scanline, every second line, rows 15 px tall from y = 10; a third of
+        // the labels misread as random rows (a misread indicator codeword).
+        let mut pts = Vec::new();
+        for (k, y) in (10..265).step_by(2).enumerate() {
+            let row = ((y - 10) / 15) as f32;
+            pts.push((y as f32, row));
+            pts.push((y as f32, if k % 3 == 0 { (k * 7 % 29) as f32 } else { row }));
+        }
+        let line = rows_line(&pts).unwrap();
+        assert!((line.1 - 1.0 / 15.0).abs() < 0.01, "{line:?}");
+        for &(y, row) in &pts {
+            let truth = ((y as i32 - 10) / 15) as f32;
+            assert_eq!(on_row_line(line, (y, row)), row == truth, "y {y} row {row}");
+        }
+        assert!(rows_line(&[(10.0, 0.0), (12.0, 0.0)]).is_none());
     }
 
     #[test]
