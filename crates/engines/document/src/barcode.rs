@@ -650,7 +650,7 @@ fn rows_line(pts: &[(f32, f32)]) -> Option<(f32, f32)> {
             }
             let line = (p.1 - b * p.0, b);
             let count = pts.iter().filter(|&&r| on_row_line(line, r)).count();
-            if best.map_or(true, |(_, n)| count > n) {
+            if best.is_none_or(|(_, n)| count > n) {
                 best = Some((line, count));
             }
         }
