@@ -633,9 +633,9 @@ fn on_row_line((a, b): (f32, f32), (y, row): (f32, f32)) -> bool {
 }
 
 /// The line `row = a + b·y` that most labels (scanline y, row) lie on, found by trying the
-/// line through every pair of labels on different rows (RANSAC, exhaustively: at most one
-/// label per side every second scanline, so a few hundred and a few ms). None with fewer
-/// than two rows read.
+/// line through every pair of labels on different rows (RANSAC, exhaustively; cubic in the
+/// labels, which are at most one per side every second scanline: a few hundred). None with
+/// fewer than two rows read.
 fn rows_line(pts: &[(f32, f32)]) -> Option<(f32, f32)> {
     let mut best: Option<((f32, f32), usize)> = None;
     for (i, p) in pts.iter().enumerate() {
