@@ -4,7 +4,8 @@
 //!
 //! It photographs the same backs with the same perturbations as `evaluate N SEED` (corpus items
 //! `i < N` with `i % 6 == 5`), runs only `barcode::decode` on them the way the engine does
-//! (JPEG → RGB → grey) and counts exact payload matches. It prints the rate, the failures
+//! (JPEG → RGB → grey) and counts exact payload matches and backs where another payload was
+//! returned (a wrong decode, which must stay 0). It prints the rate, the failures
 //! broken down by perturbation, the barcode's narrowest bar in photo pixels and the decode time.
 //! `--clean` also decodes every back flat and photographed without perturbation (both must be
 //! 100 %, otherwise the generator is at fault); `--dump DIR` writes every back's photo there, named

@@ -64,6 +64,17 @@ fn eval(poly: &[u32], x: u32) -> u32 {
         .fold(0, |acc, &c| (mul(acc, x) + c) % MODULUS)
 }
 
+/// Syndromes S_1 … S_k of a word (first codeword highest degree): its values at 3¹ … 3ᵏ, all
+/// zero for a code word. Stored lowest first, as the polynomial S(x) = Σ S_{i+1} xⁱ.
+fn syndromes_of(word: &[u32], check: usize) -> Vec<u32> {
+    (1..=check)
+        .map(|i| {
+            let x = pow3(i as i64);
+            word.iter().fold(0, |acc, &c| (mul(acc, x) + c) % MODULUS)
+        })
+        .collect()
+}
+
 /// Corrects `codewords` in place, treating the positions in `erasures` as unknown, and returns
 /// how many codewords were changed. Refuses (returns `None`, codewords untouched) a correction
 /// the code cannot explain (`2·errors + erasures > check`) and one that a random word would
@@ -83,13 +94,7 @@ pub fn correct(
     // Locator of position p: X = 3^(n−1−p).
     let locator = |p: usize| pow3((n - 1 - p) as i64);
     let received: Vec<u32> = codewords.iter().map(|&c| c % MODULUS).collect();
-    let horner = |x: u32| {
-        received
-            .iter()
-            .fold(0, |acc, &c| (mul(acc, x) + c) % MODULUS)
-    };
-    // Syndromes S_1 … S_k, stored lowest first as the polynomial S(x) = Σ S_{i+1} xⁱ.
-    let syndromes: Vec<u32> = (1..=check).map(|i| horner(pow3(i as i64))).collect();
+    let syndromes = syndromes_of(&received, check);
     let f = erasures.len();
     let plausible = |errors: usize| {
         false_accept_odds(n - f, errors, check.saturating_sub(f)) <= max_false_accept
@@ -172,14 +177,7 @@ pub fn correct(
         let magnitude = sub(0, mul(eval(&omega, x_inv), inv(denominator)));
         corrected[p] = sub(corrected[p], magnitude);
     }
-    let consistent = (1..=check).all(|i| {
-        let x = pow3(i as i64);
-        corrected
-            .iter()
-            .fold(0, |acc, &c| (mul(acc, x) + c) % MODULUS)
-            == 0
-    });
-    if !consistent {
+    if syndromes_of(&corrected, check).iter().any(|&s| s != 0) {
         return None;
     }
     let changed = codewords
