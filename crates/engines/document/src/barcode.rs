@@ -1387,6 +1387,18 @@ mod tests {
         }
     }
 
+    /// [`pdf417_image`] at `s` px per module downscaled by half: modules of `s`/2 px, their
+    /// edges greyed as a camera sees them.
+    fn halved_pdf417_image(payload: &str, s: u32) -> GrayImage {
+        let big = pdf417_image(payload, s);
+        imageops::resize(
+            &big,
+            big.width() / 2,
+            big.height() / 2,
+            imageops::FilterType::Triangle,
+        )
+    }
+
     /// Where the code's bars start and end in `pdf417_image(payload, s)`, in pixels.
     fn bars_extent(payload: &str, s: u32) -> (f32, f32) {
         let m = crate::synth::licence_barcode_matrix(payload);
@@ -1401,12 +1413,7 @@ mod tests {
         // Modules of 1 px blurred by σ = 1.1 px: the data's edges run every way, and the
         // strongest block of parallel edges is a part of the code only.
         let payload = licence_payload();
-        let code = imageops::resize(
-            &pdf417_image(&payload, 2),
-            pdf417_image(&payload, 2).width() / 2,
-            pdf417_image(&payload, 2).height() / 2,
-            imageops::FilterType::Triangle,
-        );
+        let code = halved_pdf417_image(&payload, 2);
         let (x0, x1) = bars_extent(&payload, 1);
         let mut photo = GrayImage::from_pixel(code.width() + 200, code.height() + 120, Luma([150]));
         imageops::replace(
@@ -1451,7 +1458,6 @@ mod tests {
             })
             .collect();
         let m = s as f32;
-        let (xs, ms) = (x0, m);
         let (x, found_m) = find_pattern(
             &col,
             &START_PATTERN,
@@ -1461,8 +1467,8 @@ mod tests {
         )
         .unwrap();
         assert!(
-            (x - xs).abs() < 0.5 && (found_m / ms - 1.0).abs() < 0.03,
-            "start {x} {found_m}, truth {xs} {ms}"
+            (x - x0).abs() < 0.5 && (found_m / m - 1.0).abs() < 0.03,
+            "start {x} {found_m}, truth {x0} {m}"
         );
         let (x, found_m) = find_pattern(
             &col,
@@ -1473,8 +1479,8 @@ mod tests {
         )
         .unwrap();
         assert!(
-            (x - stop).abs() < 0.5 && (found_m / ms - 1.0).abs() < 0.03,
-            "stop {x} {found_m}, truth {stop} {ms}"
+            (x - stop).abs() < 0.5 && (found_m / m - 1.0).abs() < 0.03,
+            "stop {x} {found_m}, truth {stop} {m}"
         );
     }
 
@@ -1527,13 +1533,7 @@ mod tests {
         // Modules of 1.5 px blurred by σ = 1 px, as in the corpus' small, soft photos; then
         // upscaled like a rectified crop.
         let payload = licence_payload();
-        let big = pdf417_image(&payload, 3);
-        let small = imageops::resize(
-            &big,
-            big.width() / 2,
-            big.height() / 2,
-            imageops::FilterType::Triangle,
-        );
+        let small = halved_pdf417_image(&payload, 3);
         let soft = imageproc::filter::gaussian_blur_f32(&small, 1.0);
         let up = imageops::resize(
             &soft,

@@ -57,21 +57,21 @@ fn pow3(e: i64) -> u32 {
     field().exp[e.rem_euclid(MODULUS as i64 - 1) as usize]
 }
 
+/// Horner's rule: value at `x` of the polynomial whose coefficients come highest degree first.
+fn horner<'a>(highest_first: impl Iterator<Item = &'a u32>, x: u32) -> u32 {
+    highest_first.fold(0, |acc, &c| (mul(acc, x) + c) % MODULUS)
+}
+
 /// Value of a polynomial given lowest degree first.
 fn eval(poly: &[u32], x: u32) -> u32 {
-    poly.iter()
-        .rev()
-        .fold(0, |acc, &c| (mul(acc, x) + c) % MODULUS)
+    horner(poly.iter().rev(), x)
 }
 
 /// Syndromes S_1 … S_k of a word (first codeword highest degree): its values at 3¹ … 3ᵏ, all
 /// zero for a code word. Stored lowest first, as the polynomial S(x) = Σ S_{i+1} xⁱ.
 fn syndromes_of(word: &[u32], check: usize) -> Vec<u32> {
     (1..=check)
-        .map(|i| {
-            let x = pow3(i as i64);
-            word.iter().fold(0, |acc, &c| (mul(acc, x) + c) % MODULUS)
-        })
+        .map(|i| horner(word.iter(), pow3(i as i64)))
         .collect()
 }
 
