@@ -173,6 +173,7 @@ fn not_verified_reason(reading: &DocumentReading) -> &'static str {
         Some(m) if !m.valid => "mrz_check_digits_failed",
         Some(_) => "printed_name_does_not_confirm_mrz",
         None if !reading.barcodes.is_empty() => "barcode_not_confirmed_by_printed_zone",
+        None if reading.unread_barcode.is_some_and(|u| u.too_blurred()) => "barcode_too_blurred",
         None => "no_mrz_or_barcode",
     }
 }
@@ -282,6 +283,7 @@ mod tests {
     use crate::evaluate::{judge, Context};
     use std::collections::BTreeMap;
     use time::macros::date;
+    use verity_document::barcode::UnreadPdf417;
     use verity_document::{QualityScore, VisualZone, Warning};
     use verity_domain::status::FeatureStatus;
     use verity_domain::workflow::{Feature, WorkflowFeature};
@@ -328,6 +330,7 @@ mod tests {
                 })
                 .collect(),
             data_verified: verified,
+            unread_barcode: None,
             portrait_jpeg: None,
         }
     }
@@ -386,6 +389,23 @@ mod tests {
                 DATA_NOT_VERIFIED
             ]
         );
+    }
+
+    #[test]
+    fn an_unverified_reading_says_why() {
+        let reason = |r: &DocumentReading| {
+            observe(r, &ImageUrls::default())
+                .risks
+                .iter()
+                .find(|risk| risk.code == DATA_NOT_VERIFIED)
+                .and_then(|risk| risk.additional_data.clone())
+        };
+        let mut r = reading(false, &["MRZ_NOT_DETECTED"]);
+        assert_eq!(reason(&r), Some(json!({"reason": "no_mrz_or_barcode"})));
+        r.unread_barcode = Some(UnreadPdf417 { blur: 0.6 });
+        assert_eq!(reason(&r), Some(json!({"reason": "no_mrz_or_barcode"})));
+        r.unread_barcode = Some(UnreadPdf417 { blur: 1.1 });
+        assert_eq!(reason(&r), Some(json!({"reason": "barcode_too_blurred"})));
     }
 
     #[test]

@@ -7,15 +7,21 @@
 //! (JPEG → RGB → grey) and counts exact payload matches and backs where another payload was
 //! returned (a wrong decode, which must stay 0). It prints the rate, the failures
 //! broken down by perturbation, the barcode's narrowest bar in photo pixels and the decode time.
-//! `--clean` also decodes every back flat and photographed without perturbation (both must be
-//! 100 %, otherwise the generator is at fault); `--dump DIR` writes every back's photo there, named
-//! `NNNN_back_decoded.jpg` or `NNNN_back_failed.jpg` (to compare other decoders on them).
+//! It also sets the engine's blur diagnosis beside the truth: each back's photographic blur
+//! relative to its narrowest bar (`blur/bar`, from the generator), the rate by that ratio, and
+//! how many unread backs the engine called too blurred ([`UnreadPdf417::too_blurred`]); and it
+//! decodes every licence front (no barcode) to count false "barcode found" claims.
+//! `--all` lists every back, not only the failures. `--clean` also decodes every back flat and
+//! photographed without perturbation (both must be 100 %, otherwise the generator is at
+//! fault); `--dump DIR` writes every back's photo there, named `NNNN_back_decoded.jpg` or
+//! `NNNN_back_failed.jpg`, with the true payload in `NNNN_back_payload.txt` (to score other
+//! decoders on them).
 
 mod common;
 
 use chrono::NaiveDate;
 use image::imageops;
-use verity_document::barcode;
+use verity_document::barcode::{self, Scan, UnreadPdf417};
 use verity_document::synth::{self, Assets, DocKind, Photo};
 
 /// Width of the rendered PDF417 rectangle in photo pixels per module, i.e. the narrowest bar
@@ -30,15 +36,11 @@ fn gray_of(jpeg: &[u8]) -> image::GrayImage {
     imageops::grayscale(&rgb)
 }
 
-/// Whether the payload was read, by which variant, whether another payload was read (a wrong
-/// decode), and the time taken.
-fn decoded(gray: &image::GrayImage, payload: &str) -> (bool, Option<String>, bool, f64) {
+/// The scan of one image and the time it took.
+fn scanned(gray: &image::GrayImage) -> (Scan, f64) {
     let t = std::time::Instant::now();
-    let codes = barcode::decode(gray);
-    let ms = t.elapsed().as_secs_f64() * 1000.0;
-    let hit = codes.iter().find(|c| c.data == payload);
-    let wrong = codes.iter().any(|c| c.data != payload);
-    (hit.is_some(), hit.map(|c| c.variant.clone()), wrong, ms)
+    let scan = barcode::decode(gray);
+    (scan, t.elapsed().as_secs_f64() * 1000.0)
 }
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -47,6 +49,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let n = nums.first().copied().unwrap_or(500) as usize;
     let seed = nums.get(1).copied().unwrap_or(7);
     let clean = args.iter().any(|a| a == "--clean");
+    let all = args.iter().any(|a| a == "--all");
     let dump = args
         .iter()
         .position(|a| a == "--dump")
@@ -76,6 +79,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let (mut total, mut ok, mut wrong, mut clean_ok) = (0usize, 0usize, 0usize, 0usize);
     let mut times = Vec::new();
     let mut variants = std::collections::BTreeMap::<String, usize>::new();
+    // Blur over narrowest bar (truth), read, and the engine's verdict when unread.
+    let mut by_blur: Vec<(f32, bool, Option<UnreadPdf417>)> = Vec::new();
+    let (mut fronts, mut fronts_claimed) = (0usize, 0usize);
     for i in (0..n).filter(|i| i % 6 == 5) {
         debug_assert_eq!(DocKind::ALL[i % 6], DocKind::UsDrivingLicence);
         let item = synth::corpus_item(&assets, seed, i, today);
@@ -84,23 +90,38 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         };
         total += 1;
         let p = item.photo;
-        let (hit, variant, misread, ms) = decoded(&gray_of(back), payload);
-        wrong += misread as usize;
+        let (scan, ms) = scanned(&gray_of(back));
+        let hit = scan.read().is_some_and(|c| &c.data == payload);
+        wrong += scan.read().is_some_and(|c| &c.data != payload) as usize;
         times.push(ms);
-        if let Some(v) = variant {
-            *variants.entry(v).or_default() += 1;
+        if let (true, Some(c)) = (hit, scan.read()) {
+            *variants.entry(c.variant.clone()).or_default() += 1;
         }
         ok += hit as usize;
+        let unread = match scan {
+            Scan::Unread(u) => Some(u),
+            _ => None,
+        };
+        let blur_per_bar = p.blur_sigma / module_px(payload, p.scale);
+        by_blur.push((blur_per_bar, hit, unread));
+        fronts += 1;
+        fronts_claimed += matches!(scanned(&gray_of(&item.front)).0, Scan::Unread(_)) as usize;
         for (c, (_, f)) in counts.iter_mut().zip(&factors) {
             if f(&p) {
                 c.0 += 1;
                 c.1 += !hit as usize;
             }
         }
-        if !hit {
+        if all || !hit {
+            let verdict = match (hit, unread) {
+                (true, _) => "read".to_string(),
+                (false, Some(u)) => format!("unread, measured blur {:.2}", u.blur),
+                (false, None) => "not found".to_string(),
+            };
             println!(
-                "fail doc {i}: module {:.2} px, scale {:.2} rot {:.1} persp {:.3} blur {:.2} \
-                 noise {:.1} q{} glare {} dim {:.2} clutter {} ({ms:.0} ms)",
+                "doc {i} {verdict}: blur/bar {blur_per_bar:.2}, module {:.2} px, scale {:.2} \
+                 rot {:.1} persp {:.3} blur {:.2} noise {:.1} q{} glare {} dim {:.2} clutter {} \
+                 ({ms:.0} ms)",
                 module_px(payload, p.scale),
                 p.scale,
                 p.rotation_deg,
@@ -116,6 +137,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         if let Some(d) = &dump {
             let outcome = if hit { "decoded" } else { "failed" };
             std::fs::write(d.join(format!("{i:04}_back_{outcome}.jpg")), back)?;
+            std::fs::write(d.join(format!("{i:04}_back_payload.txt")), payload)?;
         }
         if clean {
             // Same document, flat and photographed without perturbation.
@@ -123,8 +145,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             let doc = synth::render(&assets, DocKind::UsDrivingLicence, s, today);
             let flat = doc.back.as_ref().ok_or("back")?;
             let photo = synth::photograph(flat, &Photo::clean(), s ^ 1);
-            let a = decoded(&imageops::grayscale(flat), payload).0;
-            let b = decoded(&gray_of(&photo), payload).0;
+            let reads =
+                |g: &image::GrayImage| scanned(g).0.read().is_some_and(|c| &c.data == payload);
+            let (a, b) = (reads(&imageops::grayscale(flat)), reads(&gray_of(&photo)));
             clean_ok += (a && b) as usize;
             if !(a && b) {
                 println!("clean doc {i}: flat {a}, photographed {b}");
@@ -145,6 +168,37 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         println!("  {name:<12} {failed}/{with}");
     }
     println!("decoded by variant: {variants:?}");
+    println!("by blur/bar (photo blur σ over the narrowest bar): read/backs, called too blurred");
+    for (lo, hi) in [
+        (0.0, 0.5),
+        (0.5, 0.6),
+        (0.6, 0.7),
+        (0.7, 0.8),
+        (0.8, f32::MAX),
+    ] {
+        let band: Vec<_> = by_blur.iter().filter(|b| b.0 >= lo && b.0 < hi).collect();
+        println!(
+            "  {lo:.1}..{}  {}/{}  {}",
+            if hi == f32::MAX {
+                "".to_string()
+            } else {
+                format!("{hi:.1}")
+            },
+            band.iter().filter(|b| b.1).count(),
+            band.len(),
+            band.iter()
+                .filter(|b| b.2.is_some_and(|u| u.too_blurred()))
+                .count()
+        );
+    }
+    let unread: Vec<_> = by_blur.iter().filter_map(|b| b.2).collect();
+    println!(
+        "unread but located {} of {} failures, {} called too blurred; licence fronts claimed \
+         to hold an unread PDF417: {fronts_claimed}/{fronts}",
+        unread.len(),
+        total - ok,
+        unread.iter().filter(|u| u.too_blurred()).count()
+    );
     if !times.is_empty() {
         println!(
             "ms per back: mean {:.0}  p50 {:.0}  p90 {:.0}  max {:.0}",

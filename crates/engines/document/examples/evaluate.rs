@@ -79,6 +79,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     println!("verified             {}", report.verified);
     println!("verified, wrong field {}", report.verified_but_wrong);
     println!(
+        "unread PDF417 reported {} (phantom {})",
+        report.items.iter().filter(|i| i.pdf417_unread).count(),
+        report.phantom_unread_pdf417
+    );
+    println!(
         "ms/document (front+back) p50 {:.0}  p90 {:.0}  max {:.0}",
         p(0.5),
         p(0.9),

@@ -8,7 +8,7 @@ use chrono::{Datelike, NaiveDate};
 use image::{imageops, DynamicImage, GrayImage, RgbImage};
 use serde::Serialize;
 
-use crate::barcode::{self, Aamva, Barcode};
+use crate::barcode::{self, Aamva, Barcode, Scan, UnreadPdf417};
 use crate::countries::country_name;
 use crate::layout::{doc_size_mm, mrz_origin_mm, portrait_mm, MRZ_PITCH_MM};
 use crate::mrz::{self, Mrz, MrzFormat};
@@ -183,6 +183,10 @@ pub struct DocumentReading {
     /// The identity fields are confirmed by check digits (MRZ) or by an AAMVA barcode that
     /// agrees with the printed zone. False means "do not approve on these fields".
     pub data_verified: bool,
+    /// A PDF417 located but not read (the blurriest when both sides hold one); not serialised,
+    /// the warnings describe it.
+    #[serde(skip)]
+    pub unread_barcode: Option<UnreadPdf417>,
     /// JPEG of the document portrait (for face match); not serialised.
     #[serde(skip)]
     pub portrait_jpeg: Option<Vec<u8>>,
@@ -206,7 +210,7 @@ struct Side {
     mrz: Option<(Mrz, Vec<TextBox>)>,
     mrz_seen: bool,
     texts: Vec<(TextBox, Recognized)>,
-    barcodes: Vec<Barcode>,
+    barcode: Scan,
 }
 
 fn decode_image(bytes: &[u8]) -> Result<RgbImage, ReadError> {
@@ -274,7 +278,7 @@ impl DocumentEngine {
             .any(|s| s.mrz.as_ref().is_some_and(|(m, _)| m.is_valid()));
         if !valid_mrz {
             for side in std::iter::once(&mut front).chain(back.as_mut()) {
-                side.barcodes = barcode::decode(&side.gray);
+                side.barcode = barcode::decode(&side.gray);
             }
         }
         self.assemble(front, back, today, opts)
@@ -332,7 +336,7 @@ impl DocumentEngine {
             mrz: mrz.map(|m| (m, mrz_boxes)),
             mrz_seen,
             texts,
-            barcodes: Vec::new(),
+            barcode: Scan::NotFound,
         })
     }
 
@@ -559,8 +563,15 @@ impl DocumentEngine {
             mrz_side.and_then(|i| sides[i].mrz.as_ref().map(|(m, b)| (m.clone(), b.clone())));
         let barcodes: Vec<Barcode> = sides
             .iter()
-            .flat_map(|s| s.barcodes.iter().cloned())
+            .filter_map(|s| s.barcode.read().cloned())
             .collect();
+        let unread_barcode = sides
+            .iter()
+            .filter_map(|s| match s.barcode {
+                Scan::Unread(u) => Some(u),
+                _ => None,
+            })
+            .max_by(|a, b| a.blur.total_cmp(&b.blur));
         let aamva = barcodes.iter().find_map(|b| barcode::parse_aamva(&b.data));
         let texts: Vec<(TextBox, Recognized)> =
             sides.iter().flat_map(|s| s.texts.iter().cloned()).collect();
@@ -613,6 +624,7 @@ impl DocumentEngine {
             visual_zone: viz.clone(),
             warnings: Vec::new(),
             data_verified: false,
+            unread_barcode,
             portrait_jpeg: None,
         };
         let mut birth = None;
@@ -742,7 +754,21 @@ impl DocumentEngine {
                 } else {
                     "No MRZ detected"
                 },
-                "No machine readable zone or driving-licence barcode could be read.",
+                match unread_barcode {
+                    Some(u) if u.too_blurred() => format!(
+                        "No machine readable zone could be read, and the PDF417 barcode found is \
+                         too blurred to read (blurred by {:.2} of its narrowest bar's width; \
+                         codes blurred by {:.2} or more are rarely readable): photograph the \
+                         document again, closer and in focus.",
+                        u.blur,
+                        barcode::TOO_BLURRED
+                    ),
+                    Some(_) => "No machine readable zone could be read, and the PDF417 barcode \
+                                found could not be decoded."
+                        .to_string(),
+                    None => "No machine readable zone or driving-licence barcode could be read."
+                        .to_string(),
+                },
             ));
             warnings.push(Warning::new(
                 "COULD_NOT_DETECT_DOCUMENT_TYPE",

@@ -20,6 +20,8 @@ pub struct ItemResult {
     pub mrz_read: Option<String>,
     pub pdf417_expected: bool,
     pub pdf417_decoded: bool,
+    /// The engine reported a PDF417 it located but could not read (`unread_barcode`).
+    pub pdf417_unread: bool,
     /// The engine vouched for the data (`data_verified`).
     pub verified: bool,
     /// Verified, yet some reported field differs from the ground truth.
@@ -43,6 +45,8 @@ pub struct Report {
     pub pdf417_decoded: usize,
     pub verified: usize,
     pub verified_but_wrong: usize,
+    /// Documents reported to hold an unread PDF417 although they hold none or it was read.
+    pub phantom_unread_pdf417: usize,
     pub median_ms_per_document: f64,
     pub items: Vec<ItemResult>,
 }
@@ -160,6 +164,7 @@ pub fn evaluate_item(
                 mrz_read: r.mrz.as_ref().map(|m| m.mrz_string.clone()),
                 pdf417_expected,
                 pdf417_decoded,
+                pdf417_unread: r.unread_barcode.is_some(),
                 verified: r.data_verified,
                 verified_but_wrong: wrong,
                 warnings: r.warnings.iter().map(|w| w.risk.clone()).collect(),
@@ -175,6 +180,7 @@ pub fn evaluate_item(
             mrz_read: None,
             pdf417_expected,
             pdf417_decoded: false,
+            pdf417_unread: false,
             verified: false,
             verified_but_wrong: Vec::new(),
             warnings: Vec::new(),
@@ -235,6 +241,10 @@ pub fn evaluate(
         verified_but_wrong: items
             .iter()
             .filter(|i| !i.verified_but_wrong.is_empty())
+            .count(),
+        phantom_unread_pdf417: items
+            .iter()
+            .filter(|i| i.pdf417_unread && (!i.pdf417_expected || i.pdf417_decoded))
             .count(),
         median_ms_per_document: times.get(times.len() / 2).copied().unwrap_or(0.0),
         items,

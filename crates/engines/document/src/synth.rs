@@ -956,13 +956,25 @@ fn draw_pdf417(img: &mut RgbImage, payload: &str, rect: (f32, f32, f32, f32)) {
             .of_size(pw as u32 + 16, ph as u32 + 16),
         Rgb([255, 255, 255]),
     );
+    // Each pixel is as dark as the share of it the matrix's dark modules cover (the edges of a
+    // code printed finer than this raster fall anywhere in a pixel, as text's do).
     let (mw, mh) = (m.width() as f32, m.height() as f32);
+    let (sx, sy) = (mw / pw, mh / ph);
+    let overlap = |a0: f32, a1: f32, k: u32| (a1.min(k as f32 + 1.0) - a0.max(k as f32)).max(0.0);
     for yy in 0..ph as u32 {
+        let (y0, y1) = (yy as f32 * sy, (yy + 1) as f32 * sy);
         for xx in 0..pw as u32 {
-            let (mx, my) = ((xx as f32 / pw * mw) as u32, (yy as f32 / ph * mh) as u32);
-            if m.get(mx.min(m.width() - 1), my.min(m.height() - 1)) {
-                img.put_pixel(px as u32 + xx, py as u32 + yy, Rgb([0, 0, 0]));
+            let (x0, x1) = (xx as f32 * sx, (xx + 1) as f32 * sx);
+            let mut dark = 0.0;
+            for ky in y0 as u32..=(y1 as u32).min(m.height() - 1) {
+                for kx in x0 as u32..=(x1 as u32).min(m.width() - 1) {
+                    if m.get(kx, ky) {
+                        dark += overlap(x0, x1, kx) * overlap(y0, y1, ky);
+                    }
+                }
             }
+            let v = (255.0 * (1.0 - dark / (sx * sy))).round().clamp(0.0, 255.0) as u8;
+            img.put_pixel(px as u32 + xx, py as u32 + yy, Rgb([v, v, v]));
         }
     }
 }
@@ -1232,5 +1244,36 @@ mod tests {
         let len: usize = p[27..31].parse().unwrap();
         assert_eq!(&p[off..off + 2], "DL");
         assert_eq!(off + len, p.len());
+    }
+
+    #[test]
+    fn barcode_bars_keep_their_width_between_pixels() {
+        // At 8 px/mm a module is a fraction of pixels wide (2.16 px here); every row's start
+        // bar (8 modules) must still carry 8 modules of ink, not 17 or 18 whole pixels.
+        let p = aamva_payload("636014", &[("DAQ", "X1".into()), ("DCS", "DOE".into())]);
+        let m = licence_barcode_matrix(&p);
+        let (x, y, w, h) = LICENCE_BARCODE_MM;
+        let mut img = RgbImage::from_pixel(
+            ((x + w) * PX_MM) as u32 + 20,
+            ((y + h) * PX_MM) as u32 + 20,
+            Rgb([255; 3]),
+        );
+        draw_pdf417(&mut img, &p, LICENCE_BARCODE_MM);
+        let module_px = w * PX_MM / m.width() as f32;
+        let first_bar = (0..m.width()).find(|&k| m.get(k, m.height() / 2)).unwrap();
+        let left = x * PX_MM + first_bar as f32 * module_px;
+        let (x0, x1) = ((left - 2.0) as u32, (left + 8.0 * module_px + 2.0) as u32);
+        let rows_px = h * PX_MM / m.height() as f32;
+        let coded = (1..m.height() - 1).filter(|&j| (j - 1..=j + 1).all(|k| m.get(first_bar, k)));
+        for row in coded.map(|j| (y * PX_MM + (j as f32 + 0.5) * rows_px) as u32) {
+            let ink: f32 = (x0..x1)
+                .map(|px| 1.0 - img.get_pixel(px, row).0[0] as f32 / 255.0)
+                .sum();
+            assert!(
+                (ink / module_px - 8.0).abs() < 0.05,
+                "row {row}: start bar {:.3} modules wide",
+                ink / module_px
+            );
+        }
     }
 }
