@@ -98,14 +98,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             *variants.entry(c.variant.clone()).or_default() += 1;
         }
         ok += hit as usize;
-        let unread = match scan {
-            Scan::Unread(u) => Some(u),
-            _ => None,
-        };
+        let unread = scan.unread();
         let blur_per_bar = p.blur_sigma / module_px(payload, p.scale);
         by_blur.push((blur_per_bar, hit, unread));
         fronts += 1;
-        fronts_claimed += matches!(scanned(&gray_of(&item.front)).0, Scan::Unread(_)) as usize;
+        fronts_claimed += scanned(&gray_of(&item.front)).0.unread().is_some() as usize;
         for (c, (_, f)) in counts.iter_mut().zip(&factors) {
             if f(&p) {
                 c.0 += 1;

@@ -55,6 +55,14 @@ impl Scan {
             _ => None,
         }
     }
+
+    /// The code located but not read, if any.
+    pub fn unread(&self) -> Option<UnreadPdf417> {
+        match self {
+            Scan::Unread(u) => Some(*u),
+            _ => None,
+        }
+    }
 }
 
 // No PureBarcode hint: rxing 0.9.3's PDF417 reader ignores it (only QR, Data Matrix and 1D
@@ -1055,11 +1063,17 @@ fn soft_read(img: &GrayImage, match_blur: bool) -> Option<String> {
         std::array::from_fn(|s| darkness(img, x0 + (s as f32 + 0.5) / SPM as f32 * m, y))
     };
     // A tenth of a module less than measured: the sharpest crops measure about the least
-    // blur plus that.
-    let twentieths = match start_blur(&col, x_start, m1) {
-        Some((measured, _)) if match_blur => measured.saturating_sub(2).max(TEMPLATE_TWENTIETHS),
-        _ => TEMPLATE_TWENTIETHS,
+    // blur plus that. Templates no more blurred than the usual ones would only repeat the
+    // read that already failed.
+    let twentieths = if match_blur {
+        let (measured, _) = start_blur(&col, x_start, m1)?;
+        measured.saturating_sub(2).max(TEMPLATE_TWENTIETHS)
+    } else {
+        TEMPLATE_TWENTIETHS
     };
+    if match_blur && twentieths == TEMPLATE_TWENTIETHS {
+        return None;
+    }
     let s = symbols(twentieths);
     let (mut left, mut right): (Labels, Labels) = (Vec::new(), Vec::new());
     for y in (1..hu - 1).step_by(2) {

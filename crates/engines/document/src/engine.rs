@@ -567,10 +567,7 @@ impl DocumentEngine {
             .collect();
         let unread_barcode = sides
             .iter()
-            .filter_map(|s| match s.barcode {
-                Scan::Unread(u) => Some(u),
-                _ => None,
-            })
+            .filter_map(|s| s.barcode.unread())
             .max_by(|a, b| a.blur.total_cmp(&b.blur));
         let aamva = barcodes.iter().find_map(|b| barcode::parse_aamva(&b.data));
         let texts: Vec<(TextBox, Recognized)> =
