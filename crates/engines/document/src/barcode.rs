@@ -351,32 +351,55 @@ fn warp(img: &GrayImage, p: &Projection, w: u32, h: u32) -> GrayImage {
     out
 }
 
-/// Least-squares line `y = a + b·x`, refitted once without the points far from the first fit
-/// (holes from glare or a stray edge). None if the points do not determine a line.
+/// Line `y = a + b·x` through points with outliers (holes from glare, a stray edge, bands
+/// that ended on the stop pattern's wide bar where the others reached its thin bars): the
+/// line through two of the points with the least median residual over all of them, which
+/// up to half the points cannot move (a least-squares or median-slope start was tilted by
+/// three of eight such bands), then least squares over the points near it. None if the
+/// points do not determine a line.
 fn fit_line(pts: &[(f32, f32)]) -> Option<(f32, f32)> {
-    let fit = |p: &[&(f32, f32)]| -> Option<(f32, f32)> {
-        let n = p.len() as f32;
-        let (sx, sy) = p.iter().fold((0.0, 0.0), |s, q| (s.0 + q.0, s.1 + q.1));
-        let (mx, my) = (sx / n, sy / n);
-        let (sxx, sxy) = p.iter().fold((0.0, 0.0), |s, q| {
-            (s.0 + (q.0 - mx).powi(2), s.1 + (q.0 - mx) * (q.1 - my))
-        });
-        if p.len() < 4 || sxx <= 0.0 {
-            return None;
+    if pts.len() < 4 {
+        return None;
+    }
+    // Candidate lines through pairs of at most 32 evenly spaced points (a few hundred
+    // pairs for a walk's hundreds of points).
+    let cand: Vec<&(f32, f32)> = pts.iter().step_by(pts.len().div_ceil(32)).collect();
+    let mut res = vec![0f32; pts.len()];
+    let mut best: Option<(f32, f32, f32)> = None;
+    for (i, p) in cand.iter().enumerate() {
+        for q in &cand[i + 1..] {
+            if q.0 == p.0 {
+                continue;
+            }
+            let b = (q.1 - p.1) / (q.0 - p.0);
+            let a = p.1 - b * p.0;
+            for (r, s) in res.iter_mut().zip(pts) {
+                *r = (s.1 - a - b * s.0).abs();
+            }
+            let mid = res.len() / 2;
+            let median = *res.select_nth_unstable_by(mid, f32::total_cmp).1;
+            if best.is_none_or(|(m, _, _)| median < m) {
+                best = Some((median, a, b));
+            }
         }
-        let b = sxy / sxx;
-        Some((my - b * mx, b))
-    };
-    let all: Vec<&(f32, f32)> = pts.iter().collect();
-    let (a, b) = fit(&all)?;
-    let mut res: Vec<f32> = pts.iter().map(|p| (p.1 - a - b * p.0).abs()).collect();
-    res.sort_by(f32::total_cmp);
-    let tol = (3.0 * res[res.len() / 2]).max(1.5);
+    }
+    let (median, a, b) = best?;
+    let tol = (3.0 * median).max(1.5);
     let kept: Vec<&(f32, f32)> = pts
         .iter()
         .filter(|p| (p.1 - a - b * p.0).abs() <= tol)
         .collect();
-    fit(&kept)
+    let n = kept.len() as f32;
+    let (sx, sy) = kept.iter().fold((0.0, 0.0), |s, q| (s.0 + q.0, s.1 + q.1));
+    let (mx, my) = (sx / n, sy / n);
+    let (sxx, sxy) = kept.iter().fold((0.0, 0.0), |s, q| {
+        (s.0 + (q.0 - mx).powi(2), s.1 + (q.0 - mx) * (q.1 - my))
+    });
+    if kept.len() < 4 || sxx <= 0.0 {
+        return None;
+    }
+    let b = sxy / sxx;
+    Some((my - b * mx, b))
 }
 
 /// Outline of the bars in a roughly rectified crop: lines fitted through where the horizontal
@@ -431,43 +454,54 @@ fn outline(r: &GrayImage) -> Option<Quad> {
     if span < 10.0 {
         return None;
     }
-    // Left and right ends from the darkness profiles of horizontal bands: the start and stop
-    // patterns repeat in every row, so within a band they stay crisp bars (the activity of
-    // the wide start bar's single edge is too weak after smoothing).
+    // Left and right ends from the darkness profiles of bands along the rows: the start and
+    // stop patterns repeat in every row, so within a band they stay crisp bars (the activity
+    // of the wide start bar's single edge is too weak after smoothing). The bands follow the
+    // top and bottom lines, which slope when the photograph shears the code (bars upright,
+    // rows not): horizontal bands then cut the code's corners, and the ends they found bent
+    // the outline (a sharp back at 0.05 perspective was not read).
     let bands = 8;
-    let bh = 0.8 * span / bands as f32;
+    let at_fraction = |x: f32, f: f32| {
+        let (t, b) = (top.0 + top.1 * x, bottom.0 + bottom.1 * x);
+        t + f * (b - t)
+    };
     let win = 2 * rx as usize;
     let (mut left, mut right) = (Vec::new(), Vec::new());
     for b in 0..bands {
-        let ya = y0 + 0.1 * span + b as f32 * bh;
-        let rows = ya.max(0.0) as u32..((ya + bh) as u32).min(h);
-        if rows.is_empty() {
-            continue;
-        }
-        let n = rows.len() as f32;
+        let (fa, fb) = (
+            0.1 + 0.8 * b as f32 / bands as f32,
+            0.1 + 0.8 * (b + 1) as f32 / bands as f32,
+        );
         let d: Vec<f32> = (0..w)
             .map(|x| {
-                rows.clone()
-                    .map(|y| 255.0 - r.get_pixel(x, y).0[0] as f32)
+                let (ya, yb) = (at_fraction(x as f32, fa), at_fraction(x as f32, fb));
+                let rows = ya.max(0.0) as u32..(yb.max(0.0) as u32).min(h);
+                let n = rows.len().max(1) as f32;
+                rows.map(|y| 255.0 - r.get_pixel(x, y).0[0] as f32)
                     .sum::<f32>()
                     / n
             })
             .collect();
         let lo = d.iter().cloned().fold(f32::MAX, f32::min);
         let hi = d.iter().cloned().fold(f32::MIN, f32::max);
-        let thr = lo + 0.35 * (hi - lo);
-        let yc = ya + 0.5 * bh;
+        // With the light evened, a flat margin beside the code is mid-grey, half the range,
+        // while the start and stop bars are near its top; at 35 % the margin passed for the
+        // code's end in some bands (`lo` falls with the band's brightest space).
+        let thr = lo + 0.6 * (hi - lo);
+        let yc = |x: f32| at_fraction(x, 0.5 * (fa + fb));
         // Lines of the form x = c + d·y, fitted with the axes swapped.
         if let Some(x) = d.iter().position(|&v| v > thr) {
             let x0 = x.saturating_sub(win);
             let e = rising_edge(&d[x0..(x + win).min(d.len())], (x - x0) as f32);
-            left.push((yc, e.map_or(x as f32, |e| x0 as f32 + e)));
+            let xe = e.map_or(x as f32, |e| x0 as f32 + e);
+            left.push((yc(xe), xe));
         }
         if let Some(x) = d.iter().rposition(|&v| v > thr) {
             let (x0, x1) = (x.saturating_sub(win), (x + win + 1).min(d.len()));
             let mirrored: Vec<f32> = d[x0..x1].iter().rev().cloned().collect();
             let e = rising_edge(&mirrored, (x1 - 1 - x) as f32);
-            right.push((yc, e.map_or(x as f32, |e| (x1 - 1) as f32 - e)));
+            let xe = e.map_or(x as f32, |e| (x1 - 1) as f32 - e);
+            right.push((yc(xe), xe));
         }
     }
     let (left, right) = (fit_line(&left)?, fit_line(&right)?);
@@ -1687,6 +1721,13 @@ mod tests {
         let (a, b) = fit_line(&pts).unwrap();
         assert!((a - 2.0).abs() < 1e-3 && (b - 0.5).abs() < 1e-4, "{a} {b}");
         assert!(fit_line(&pts[..2]).is_none());
+        // Three of eight band ends together at one place and five at another (the stop
+        // pattern's thin bars lost under glare in the lower bands): the five set the line.
+        let ends: Vec<(f32, f32)> = (0..8)
+            .map(|i| (90.0 + 26.0 * i as f32, if i < 3 { 1237.5 } else { 1192.0 }))
+            .collect();
+        let (a, b) = fit_line(&ends).unwrap();
+        assert!((a - 1192.0).abs() < 0.1 && b.abs() < 1e-3, "{a} {b}");
     }
 
     #[test]
@@ -1813,6 +1854,43 @@ mod tests {
         let photo = imageproc::filter::gaussian_blur_f32(&photo, 0.7);
         let code = decode(&photo);
         assert_eq!(code.read().map(|c| c.data.as_str()), Some(payload.as_str()));
+    }
+
+    #[test]
+    fn the_outline_of_a_sheared_code_keeps_its_bars_upright() {
+        // Bars upright and rows sloping by 0.14 (8°), as a photograph's shear leaves a code
+        // after the bars were turned upright: the outline must follow the rows at the top and
+        // bottom and the start and stop bars at the sides.
+        let payload = licence_payload();
+        let img = pdf417_image(&payload, 2);
+        let (w, h) = (img.width() as f32, img.height() as f32);
+        let slope = 0.14;
+        let at = |x: f32, y: f32| (x + 40.0, y + slope * x + 30.0);
+        let to = [at(0.0, 0.0), at(w, 0.0), at(w, h), at(0.0, h)];
+        let p =
+            Projection::from_control_points([(0.0, 0.0), (w, 0.0), (w, h), (0.0, h)], to).unwrap();
+        let mut photo =
+            GrayImage::from_pixel(w as u32 + 80, (h + slope * w) as u32 + 60, Luma([255]));
+        warp_into(&img, &p, Interpolation::Bilinear, Luma([255]), &mut photo);
+        let photo = imageproc::filter::gaussian_blur_f32(&photo, 0.7);
+        let q = outline(&flatten_lighting(&photo)).unwrap();
+        // Each side a little outside the bars: the quiet margin is about `width / 60`.
+        let (x0, x1) = bars_extent(&payload, 2);
+        let margin = photo.width() as f32 / 60.0 + 3.0;
+        for (top, bottom, outside) in [
+            (q[0], q[3], 40.0 + x0 - q[0].0),
+            (q[1], q[2], q[1].0 - 40.0 - x1),
+        ] {
+            assert!(
+                (top.0 - bottom.0).abs() < 2.0 && (0.0..margin).contains(&outside),
+                "side {top:?}–{bottom:?}, {outside} px outside the bars"
+            );
+        }
+        let top_slope = (q[1].1 - q[0].1) / (q[1].0 - q[0].0);
+        assert!(
+            (top_slope - slope).abs() < 0.01,
+            "top edge slope {top_slope}"
+        );
     }
 
     #[test]
