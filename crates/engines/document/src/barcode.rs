@@ -986,6 +986,85 @@ fn rows_line(pts: &[(f32, f32)]) -> Option<(f32, f32)> {
     best.map(|(line, _)| line)
 }
 
+/// How far the code's rows drop from `x0` to `x1` (pixels, within ±`max_drop`): the drop
+/// along which the row boundaries (where the grey level changes down a column, as one row's
+/// codewords give way to the next's) add up sharpest.
+fn row_drop(img: &GrayImage, x0: f32, x1: f32, max_drop: f32) -> f32 {
+    let (w, h) = img.dimensions();
+    if h < 3 || x1 <= x0 + 1.0 {
+        return 0.0;
+    }
+    let columns: Vec<(f32, Vec<f32>)> = (x0.max(0.0) as u32..(x1 as u32).min(w))
+        .step_by(3)
+        .map(|x| {
+            let change = (0..h - 1)
+                .map(|y| {
+                    let (a, b) = (img.get_pixel(x, y).0[0], img.get_pixel(x, y + 1).0[0]);
+                    a.abs_diff(b) as f32
+                })
+                .collect();
+            ((x as f32 - x0) / (x1 - x0), change)
+        })
+        .collect();
+    let mut profile = vec![0f32; h as usize];
+    let sharpness = |d: f32, profile: &mut Vec<f32>| {
+        profile.iter_mut().for_each(|p| *p = 0.0);
+        for (t, change) in &columns {
+            let shift = (d * t).round() as i64;
+            for (y, v) in change.iter().enumerate() {
+                if let Some(p) = profile.get_mut((y as i64 - shift).max(-1) as usize) {
+                    *p += v;
+                }
+            }
+        }
+        profile.iter().map(|p| p * p).sum::<f32>()
+    };
+    let steps = max_drop.ceil() as i32;
+    (-steps..=steps)
+        .map(|d| {
+            let d = d as f32;
+            (d, sharpness(d, &mut profile))
+        })
+        .max_by(|a, b| a.1.total_cmp(&b.1))
+        .map_or(0.0, |(d, _)| d)
+}
+
+/// The code's columns along a row: `c` data columns, and where module positions fall between
+/// the start bar's left edge and the stop bar's left edge. A crop rectified from a slightly
+/// wrong outline (a trapezoid where the code is a parallelogram: glare ate the top or bottom
+/// edge near one end) keeps a 1-D perspective along the rows, so its modules grow steadily
+/// from one end to the other and the codeword boundaries bow away from an even grid (by 1.5
+/// modules mid-code on backs that were not read). `bow` is that perspective: 0 is even.
+#[derive(Clone, Copy, Debug)]
+struct Columns {
+    c: u32,
+    bow: f32,
+}
+
+impl Columns {
+    /// Largest `bow` searched: boundaries up to about 2 % of the code's width (5 modules)
+    /// from an even grid mid-code.
+    const MAX_BOW: f32 = 0.08;
+
+    /// Modules from the start bar's left edge to the stop bar's.
+    fn modules(&self) -> f32 {
+        17.0 * (self.c + 3) as f32
+    }
+
+    /// Position of module `p` (counted from the start bar's left edge) on a row whose start
+    /// and stop bars begin at `l` and `r`.
+    fn x(&self, l: f32, r: f32, p: f32) -> f32 {
+        let t = p / self.modules();
+        l + (r - l) * t * (1.0 + self.bow) / (1.0 + self.bow * t)
+    }
+
+    /// Left edge and module width of the codeword starting at module `p`.
+    fn codeword(&self, l: f32, r: f32, p: f32) -> (f32, f32) {
+        let x0 = self.x(l, r, p);
+        (x0, (self.x(l, r, p + 17.0) - x0) / 17.0)
+    }
+}
+
 /// Soft-decision PDF417 reader for a rectified crop (bars vertical, start pattern on the left).
 ///
 /// rxing reads bar widths from a binarised image; with modules of 1–1.5 px in the photo, blur
@@ -1048,29 +1127,39 @@ fn soft_read(img: &GrayImage, match_blur: bool) -> Option<String> {
     // Columns: the one whose codeword boundaries (bar after space, every 17 modules) are
     // sharpest in the column profile.
     let at = |x: f32| col[(x.round().max(0.0) as usize).min(wu - 1)];
-    let mut cols = (0, f32::MIN);
-    for c in 1..=30i64 {
-        let m = (x_stop - x_start) / (17.0 * (c + 3) as f32);
-        // The start bar's width bounds the module; blur makes the edges too weak to choose
-        // among all counts alone.
-        if (m / m1 - 1.0).abs() > 0.25 {
-            continue;
-        }
-        let score = (1..=c + 2)
-            .map(|k| {
-                let xb = x_start + 17.0 * k as f32 * m;
-                at(xb + 0.5 * m) - at(xb - 0.5 * m)
+    // A column count with the bow that makes its codeword boundaries sharpest, and that
+    // sharpness (an even grid unless a bow is clearly sharper).
+    let bowed = |c: u32| -> (Columns, f32) {
+        let steps = (Columns::MAX_BOW / 0.005).round() as i32;
+        (-steps..=steps)
+            .map(|i| {
+                let cols = Columns {
+                    c,
+                    bow: i as f32 * 0.005,
+                };
+                let score = (1..=c + 2)
+                    .map(|k| {
+                        let (xb, mk) = cols.codeword(x_start, x_stop, 17.0 * k as f32);
+                        at(xb + 0.5 * mk) - at(xb - 0.5 * mk)
+                    })
+                    .sum::<f32>()
+                    / (c + 2) as f32;
+                (cols, score - 0.02 * i.abs() as f32)
             })
-            .sum::<f32>()
-            / (c + 2) as f32;
-        if score > cols.1 {
-            cols = (c as u32, score);
-        }
-    }
-    let mut c = cols.0;
-    if c == 0 {
-        return None;
-    }
+            .fold((Columns { c, bow: 0.0 }, f32::MIN), |best, k| {
+                if k.1 > best.1 {
+                    k
+                } else {
+                    best
+                }
+            })
+    };
+    // The start bar's width bounds the module; blur makes the edges too weak to choose among
+    // all counts alone.
+    let (mut cols, _) = (1..=30u32)
+        .filter(|&c| ((x_stop - x_start) / (17.0 * (c + 3) as f32) / m1 - 1.0).abs() <= 0.25)
+        .map(bowed)
+        .max_by(|a, b| a.1.total_cmp(&b.1))?;
     // Per scanline: edges of the start and stop bars near the global ones, then the two row
     // indicators, whose symbols give the row number (value / 30 and the cluster).
     let scan = |y: f32, x0: f32, x1: f32| -> Vec<f32> {
@@ -1083,7 +1172,6 @@ fn soft_read(img: &GrayImage, match_blur: bool) -> Option<String> {
             })
             .collect()
     };
-    let m0 = (x_stop - x_start) / (17.0 * (c + 3) as f32);
     // Left edges of the start bar and of the stop bar on the line from (xs, ys) to (xe, ye).
     let edges_at = |(xs, ys): (f32, f32), (xe, ye): (f32, f32), m: f32| -> (f32, f32) {
         let win = 1.5 * m;
@@ -1110,14 +1198,15 @@ fn soft_read(img: &GrayImage, match_blur: bool) -> Option<String> {
     }
     let s = symbols(twentieths);
     let (mut left, mut right): (Labels, Labels) = (Vec::new(), Vec::new());
+    let m0 = (x_stop - x_start) / cols.modules();
     for y in (1..hu - 1).step_by(2) {
         let y = y as f32;
         let (l, r) = edges_at((x_start, y), (x_stop, y), m0);
-        let m = (r - l) / (17.0 * (c + 3) as f32);
-        if (m / m0 - 1.0).abs() > 0.05 {
+        if ((r - l) / cols.modules() / m0 - 1.0).abs() > 0.05 {
             continue;
         }
-        for (x0, labels) in [(l + 17.0 * m, &mut left), (r - 17.0 * m, &mut right)] {
+        let indicators = [17.0, 17.0 * (cols.c + 2) as f32].map(|p| cols.codeword(l, r, p));
+        for ((x0, m), labels) in indicators.into_iter().zip([&mut left, &mut right]) {
             let (i, score, i2, score2) = best_symbol(s, &profile_at(x0, m, y), None);
             if score > 0.75 && (score - score2 > 0.05 || s.value[i] == s.value[i2]) {
                 let v = s.value[i] as u32;
@@ -1146,10 +1235,11 @@ fn soft_read(img: &GrayImage, match_blur: bool) -> Option<String> {
     // The indicators' column count overrides the geometric one only when well supported.
     let col_votes: Vec<u32> = field_all(&left, 2).chain(field_all(&right, 0)).collect();
     if let Some(ci) = vote(col_votes.iter().copied()) {
-        if col_votes.iter().filter(|&&v| v == ci).count() >= 3 {
-            c = ci + 1;
+        if col_votes.iter().filter(|&&v| v == ci).count() >= 3 && ci + 1 != cols.c {
+            cols = bowed(ci + 1).0;
         }
     }
+    let c = cols.c;
     let rows = 3 * rows_div3 + ec_rows % 3 + 1;
     let ec_level = ec_rows / 3;
     if !(3..=90).contains(&rows) || ec_level > 8 || c > 30 {
@@ -1188,11 +1278,25 @@ fn soft_read(img: &GrayImage, match_blur: bool) -> Option<String> {
     // crop's height; when the pitches disagree, one side's labels were misread and the side
     // whose rows span the crop more closely is used for both.
     let span_misfit = |side: &(Vec<f32>, f32)| (side.1.abs() * rows as f32 / h as f32).ln().abs();
+    // With one side's rows only, the other side's are the same lines dropped as the data's
+    // row boundaries run (a crop's rows can slope by a row from end to end when its outline
+    // was off, and three backs whose right indicators glare had washed out were misread on
+    // level lines).
+    let drop = |pitch: f32| row_drop(img, x_start, x_stop, 2.0 * pitch.abs());
     let (yl, yr) = match (fill(centres(&left)), fill(centres(&right))) {
         (Some(l), Some(r)) if (l.1 / r.1 - 1.0).abs() < 0.25 => (l.0, r.0),
-        (Some(l), Some(r)) if span_misfit(&r) < span_misfit(&l) => (r.0.clone(), r.0),
-        (Some(l), _) => (l.0.clone(), l.0),
-        (None, Some(r)) => (r.0.clone(), r.0),
+        (Some(l), Some(r)) if span_misfit(&r) < span_misfit(&l) => {
+            let d = drop(r.1);
+            (r.0.iter().map(|y| y - d).collect(), r.0)
+        }
+        (Some(l), _) => {
+            let d = drop(l.1);
+            (l.0.clone(), l.0.iter().map(|y| y + d).collect())
+        }
+        (None, Some(r)) => {
+            let d = drop(r.1);
+            (r.0.iter().map(|y| y - d).collect(), r.0)
+        }
         // Too few rows on either side alone: both sides' labels together.
         (None, None) => {
             let both: Labels = left.iter().chain(&right).copied().collect();
@@ -1217,12 +1321,11 @@ fn soft_read(img: &GrayImage, match_blur: bool) -> Option<String> {
             let (ya, yb) = (yl[row], yr[row]);
             let line = |x: f32| ya + (yb - ya) * (x - x_start) / (x_stop - x_start);
             let (l, r) = edges_at((x_start, line(x_start)), (x_stop, line(x_stop)), m0);
-            let m = (r - l) / (17.0 * (c + 3) as f32);
             let cluster = (row % 3) as u8;
             let mut drift = 0i32;
             let mut centre = 0f32;
             for col_i in 0..c as usize {
-                let x0 = l + 17.0 * (col_i + 2) as f32 * m;
+                let (x0, m) = cols.codeword(l, r, 17.0 * (col_i + 2) as f32);
                 let mut best = ((0, f32::MIN, 0, f32::MIN), 0i32, centre);
                 for dv in vertical.iter().map(|dv| centre + dv) {
                     let mut wide = [0f32; CW_SAMPLES + 4 * SPM];
@@ -1769,14 +1872,7 @@ mod tests {
         // Modules of 1.5 px blurred by σ = 1 px, as in the corpus' small, soft photos; then
         // upscaled like a rectified crop.
         let payload = licence_payload();
-        let small = halved_pdf417_image(&payload, 3);
-        let soft = imageproc::filter::gaussian_blur_f32(&small, 1.0);
-        let up = imageops::resize(
-            &soft,
-            soft.width() * 3,
-            soft.height() * 3,
-            imageops::FilterType::CatmullRom,
-        );
+        let up = soft_upscaled_code(&payload);
         assert_eq!(soft_read(&up, false).as_deref(), Some(payload.as_str()));
         // The same under glare that takes two thirds of the contrast from the stop pattern's
         // side, which keeps the stop bar below the profile's global mid level.
@@ -1790,6 +1886,54 @@ mod tests {
             }])
         });
         assert_eq!(soft_read(&glared, false).as_deref(), Some(payload.as_str()));
+    }
+
+    /// The blurred, upscaled code of [`soft_reader_reads_a_blurred_small_module_code`].
+    fn soft_upscaled_code(payload: &str) -> GrayImage {
+        let small = halved_pdf417_image(payload, 3);
+        let soft = imageproc::filter::gaussian_blur_f32(&small, 1.0);
+        imageops::resize(
+            &soft,
+            soft.width() * 3,
+            soft.height() * 3,
+            imageops::FilterType::CatmullRom,
+        )
+    }
+
+    #[test]
+    fn soft_reader_follows_modules_that_grow_along_the_code() {
+        // A 1-D perspective along the rows, ends fixed: modules 7 % wider at the stop pattern
+        // than at the start, the boundaries two modules off an even grid mid-code.
+        let payload = licence_payload();
+        let code = soft_upscaled_code(&payload);
+        let (w, bow) = (code.width() as f32, -0.07f32);
+        // Inverse of x' = w·t(1 + bow)/(1 + bow·t), t = x/w.
+        let bowed = GrayImage::from_fn(code.width(), code.height(), |x, y| {
+            let t = x as f32 / w;
+            let src = w * t / (1.0 + bow - bow * t);
+            Luma([255 - darkness(&code, src, y as f32) as u8])
+        });
+        assert_eq!(soft_read(&bowed, false).as_deref(), Some(payload.as_str()));
+    }
+
+    #[test]
+    fn row_drop_measures_the_slope_of_the_rows() {
+        let payload = licence_payload();
+        let code = pdf417_image(&payload, 3);
+        let (x0, x1) = bars_extent(&payload, 3);
+        // The stop bar starts 18 modules before the code's end.
+        let stop = x1 - 18.0 * 3.0;
+        for drop in [-14.0f32, 0.0, 9.0] {
+            let sheared = GrayImage::from_fn(code.width(), code.height() + 40, |x, y| {
+                let shift = drop * (x as f32 - x0) / (stop - x0);
+                Luma([255 - darkness(&code, x as f32, y as f32 - 20.0 - shift) as u8])
+            });
+            let found = row_drop(&sheared, x0, stop, 30.0);
+            assert!(
+                (found - drop).abs() <= 1.0,
+                "dropped {drop}, measured {found}"
+            );
+        }
     }
 
     #[test]
