@@ -3,10 +3,9 @@
 //! - no document is reported verified with a wrong field;
 //! - no document is said to hold an unread PDF417 unless it holds one that was not read;
 //! - MRZ fully correct ≥ 98 % (the target, [`eval::MRZ_TARGET`]);
-//! - PDF417 decoded ≥ [`PDF417_FLOOR`]: a regression floor, because the 95 % is not met
-//!   yet. The 500-document evaluation asserts every target
-//!   (`cargo run --release -p verity-document --example evaluate -- 500 7 --assert-targets`)
-//!   and fails until they all hold.
+//! - PDF417 decoded ≥ [`PDF417_FLOOR`]: a regression floor (the corpus' 15 codes are too few
+//!   for the 95 %). The 500-document evaluation asserts the accuracy targets
+//!   (`cargo run --release -p verity-document --example evaluate -- 500 7 --assert-targets`).
 //!
 //! Skips (with a message) when the models have not been fetched (`scripts/fetch-models`).
 
@@ -27,9 +26,10 @@ fn models_dir() -> PathBuf {
 /// target (98.7 %). A debug build reads a document in about two seconds.
 const DEFAULT_DOCUMENTS: usize = 90;
 
-/// PDF417 share below which the test fails; measured 14/15 on this corpus (evaluate 500 7:
-/// 76/83). Raise it as the decoder improves, up to [`eval::PDF417_TARGET`].
-const PDF417_FLOOR: f64 = 0.8;
+/// PDF417 share below which the test fails; measured 15/15 on this corpus (evaluate 500 7:
+/// 80/83). Below the 95 % ([`eval::PDF417_TARGET`]), which with 15 codes would fail
+/// on any single unread back; the 500-document evaluation asserts the target.
+const PDF417_FLOOR: f64 = 0.9;
 
 #[test]
 fn corpus_report() {
