@@ -1012,7 +1012,8 @@ fn row_drop(img: &GrayImage, x0: f32, x1: f32, max_drop: f32) -> f32 {
         for (t, change) in &columns {
             let shift = (d * t).round() as i64;
             for (y, v) in change.iter().enumerate() {
-                if let Some(p) = profile.get_mut((y as i64 - shift).max(-1) as usize) {
+                let shifted = usize::try_from(y as i64 - shift).ok();
+                if let Some(p) = shifted.and_then(|y| profile.get_mut(y)) {
                     *p += v;
                 }
             }
@@ -1146,13 +1147,8 @@ fn soft_read(img: &GrayImage, match_blur: bool) -> Option<String> {
                     / (c + 2) as f32;
                 (cols, score - 0.02 * i.abs() as f32)
             })
-            .fold((Columns { c, bow: 0.0 }, f32::MIN), |best, k| {
-                if k.1 > best.1 {
-                    k
-                } else {
-                    best
-                }
-            })
+            .max_by(|a, b| a.1.total_cmp(&b.1))
+            .unwrap_or((Columns { c, bow: 0.0 }, f32::MIN))
     };
     // The start bar's width bounds the module; blur makes the edges too weak to choose among
     // all counts alone.
