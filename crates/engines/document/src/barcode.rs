@@ -1116,6 +1116,18 @@ fn soft_read(img: &GrayImage, match_blur: bool) -> Option<String> {
         Some((_, m)) => (x_start, m),
         None => (x_start, m1),
     };
+    // A tenth of a module less than measured: the sharpest crops measure about the least
+    // blur plus that. Templates no more blurred than the usual ones would only repeat the
+    // read that already failed, so that try ends here, before the geometry.
+    let twentieths = if match_blur {
+        let (measured, _) = start_blur(&col, x_start, m1)?;
+        measured.saturating_sub(2).max(TEMPLATE_TWENTIETHS)
+    } else {
+        TEMPLATE_TWENTIETHS
+    };
+    if match_blur && twentieths == TEMPLATE_TWENTIETHS {
+        return None;
+    }
     let stop_xs = (x_start + 17.0 * m1).max(0.7 * w as f32)..w as f32;
     let x_stop = match (
         find_pattern(&col, &STOP_PATTERN, false, stop_xs, 0.8 * m1..1.25 * m1),
@@ -1180,18 +1192,6 @@ fn soft_read(img: &GrayImage, match_blur: bool) -> Option<String> {
     let profile_at = |x0: f32, m: f32, y: f32| -> [f32; CW_SAMPLES] {
         std::array::from_fn(|s| darkness(img, x0 + (s as f32 + 0.5) / SPM as f32 * m, y))
     };
-    // A tenth of a module less than measured: the sharpest crops measure about the least
-    // blur plus that. Templates no more blurred than the usual ones would only repeat the
-    // read that already failed.
-    let twentieths = if match_blur {
-        let (measured, _) = start_blur(&col, x_start, m1)?;
-        measured.saturating_sub(2).max(TEMPLATE_TWENTIETHS)
-    } else {
-        TEMPLATE_TWENTIETHS
-    };
-    if match_blur && twentieths == TEMPLATE_TWENTIETHS {
-        return None;
-    }
     let s = symbols(twentieths);
     let (mut left, mut right): (Labels, Labels) = (Vec::new(), Vec::new());
     let m0 = (x_stop - x_start) / cols.modules();
