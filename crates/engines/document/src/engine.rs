@@ -12,8 +12,10 @@ use crate::barcode::{self, Aamva, Barcode, Scan, UnreadPdf417};
 use crate::countries::country_name;
 use crate::layout::{doc_size_mm, mrz_origin_mm, portrait_mm, MRZ_PITCH_MM};
 use crate::mrz::{self, Mrz, MrzFormat};
-use crate::ocr::{crop_quad, MrzScores, Ocr, Recognized, TextBox};
+use crate::mrz_glyph::GlyphReader;
+use crate::ocr::{crop_quad, long_lines, MrzScores, Ocr, Recognized, TextBox};
 use crate::quality::{self, QualityScore};
+use crate::text_lines;
 
 /// Largest side of the image the pipeline works on (bigger uploads are downscaled).
 const WORK_MAX_SIDE: u32 = 1600;
@@ -200,6 +202,8 @@ impl DocumentReading {
 
 pub struct DocumentEngine {
     ocr: Ocr,
+    /// The network-free MRZ reader, tried before PP-OCR; None without the OCR-B font.
+    glyphs: Option<GlyphReader>,
 }
 
 /// Everything found on one side.
@@ -213,7 +217,7 @@ struct Side {
     barcode: Scan,
 }
 
-fn decode_image(bytes: &[u8]) -> Result<RgbImage, ReadError> {
+pub fn decode_image(bytes: &[u8]) -> Result<RgbImage, ReadError> {
     let reader = image::ImageReader::new(Cursor::new(bytes))
         .with_guessed_format()
         .map_err(|e| ReadError::InvalidImage(e.to_string()))?;
@@ -249,7 +253,10 @@ impl DocumentEngine {
     /// Load the PP-OCRv4 models from `models_dir` (see `fetch-models.sh`).
     pub fn load(models_dir: &Path) -> Result<Self, LoadError> {
         let ocr = Ocr::load(models_dir).map_err(|e| LoadError::Model(e.to_string()))?;
-        Ok(DocumentEngine { ocr })
+        Ok(DocumentEngine {
+            ocr,
+            glyphs: GlyphReader::load(),
+        })
     }
 
     pub fn ocr(&self) -> &Ocr {
@@ -301,12 +308,35 @@ impl DocumentEngine {
             }
         };
         let gray = imageops::grayscale(&rgb);
-        let boxes = self
-            .ocr
-            .detect(&rgb)
-            .map_err(|e| ReadError::Inference(e.to_string()))?;
+        let inference = |e: crate::ocr::anyhow_like::Error| ReadError::Inference(e.to_string());
+        // Without the printed zone, the MRZ is looked for first without the neural networks
+        // (text lines by morphology, glyph matching: a tenth of the detector's time); what
+        // that cannot read takes the full path below.
+        if let (false, Some(glyphs)) = (opts.read_visual_zone, &self.glyphs) {
+            let boxes = text_lines::find(&gray);
+            if let Some((m, mrz_boxes)) = glyphs.find(&gray, long_lines(&boxes), today) {
+                stage("text lines, glyph mrz");
+                return Ok(Side {
+                    rgb,
+                    gray,
+                    boxes,
+                    mrz: Some((m, mrz_boxes)),
+                    mrz_seen: true,
+                    texts: Vec::new(),
+                    barcode: Scan::NotFound,
+                });
+            }
+        }
+        let boxes = self.ocr.detect(&rgb).map_err(inference)?;
         stage("detect");
-        let (mrz, mrz_seen, mrz_boxes) = self.find_mrz(&rgb, &boxes, today)?;
+        let glyph_read = self
+            .glyphs
+            .as_ref()
+            .and_then(|g| g.find(&gray, long_lines(&boxes), today));
+        let (mrz, mrz_seen, mrz_boxes) = match glyph_read {
+            Some((m, mrz_boxes)) => (Some(m), true, mrz_boxes),
+            None => self.find_mrz(&rgb, &boxes, today)?,
+        };
         stage("mrz");
         let mut texts = Vec::new();
         if opts.read_visual_zone {
@@ -349,7 +379,6 @@ impl DocumentEngine {
         boxes: &[TextBox],
         today: NaiveDate,
     ) -> Result<(Option<Mrz>, bool, Vec<TextBox>), ReadError> {
-        let widest = boxes.iter().map(|b| b.width()).fold(0.0, f32::max);
         let debug = std::env::var_os("VERITY_DOC_DEBUG").is_some();
         if debug {
             for b in boxes {
@@ -391,13 +420,8 @@ impl DocumentEngine {
             *g = (full, t, scores);
             Ok::<(), ReadError>(())
         };
-        let seeds: Vec<TextBox> = boxes
-            .iter()
-            .filter(|b| b.width() >= 0.55 * widest && b.width() / b.height().max(1.0) >= 8.0)
-            .copied()
-            .collect();
         let mut cands: Vec<(TextBox, String, Option<MrzScores>)> = Vec::new();
-        for b in complete_lines(&seeds, boxes) {
+        for b in long_lines(boxes) {
             let (t, scores) = read_line(&b)?;
             // MRZ-like: fillers, or the digits of a data line whose fillers the detector cut.
             let digits = t.chars().filter(char::is_ascii_digit).count();
@@ -882,39 +906,6 @@ fn parse_group(group: &[(TextBox, String, Option<MrzScores>)], today: NaiveDate)
     first
 }
 
-/// MRZ line boxes completed along their own line: the detector splits a line where its filler
-/// run fades (glare, blur), so each long box takes in the boxes that continue it, across gaps
-/// of a few characters. Lines already taken in by a longer one are dropped.
-fn complete_lines(seeds: &[TextBox], all: &[TextBox]) -> Vec<TextBox> {
-    let mut lines: Vec<TextBox> = Vec::new();
-    let mut seeds = seeds.to_vec();
-    seeds.sort_by(|a, b| b.width().total_cmp(&a.width()));
-    for seed in seeds {
-        let h = seed.height();
-        let on_line = |o: &TextBox| {
-            seed.local(o.center()).1.abs() < 0.35 * h && (0.4 * h..1.6 * h).contains(&o.height())
-        };
-        if lines.iter().any(|l| l.covers(seed.center())) {
-            continue;
-        }
-        let (mut lo, mut hi) = (-seed.width() / 2.0, seed.width() / 2.0);
-        let mut rest: Vec<&TextBox> = all.iter().filter(|o| **o != seed && on_line(o)).collect();
-        rest.sort_by(|a, b| {
-            let d = |o: &TextBox| seed.local(o.center()).0.abs();
-            d(a).total_cmp(&d(b))
-        });
-        for o in rest {
-            let (olo, ohi) = seed.span_of(o);
-            if olo - hi < 8.0 * h && lo - ohi < 8.0 * h {
-                lo = lo.min(olo);
-                hi = hi.max(ohi);
-            }
-        }
-        lines.push(seed.with_span(lo, hi));
-    }
-    lines
-}
-
 /// ICAO uses `D` for Germany; the API's `issuing_state` is ISO alpha-3.
 fn iso_alpha3(code: &str) -> String {
     if code == "D" {
@@ -1365,6 +1356,7 @@ fn side_quality(side: &Side, has_mrz: bool) -> QualityScore {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::ocr::complete_lines;
 
     /// A text box of `w`×`h` centred at (cx, cy), rotated by `deg`.
     fn line(cx: f32, cy: f32, w: f32, h: f32, deg: f32) -> TextBox {

@@ -394,6 +394,51 @@ impl Ocr {
 }
 
 /// Load an ONNX model for a concrete (height, width) input.
+/// The lines an MRZ can be among: the long ones (at least 55 % of the widest, 8 times longer
+/// than high), each completed along its own line (see [`complete_lines`]).
+pub fn long_lines(boxes: &[TextBox]) -> Vec<TextBox> {
+    let widest = boxes.iter().map(|b| b.width()).fold(0.0, f32::max);
+    let seeds: Vec<TextBox> = boxes
+        .iter()
+        .filter(|b| b.width() >= 0.55 * widest && b.width() / b.height().max(1.0) >= 8.0)
+        .copied()
+        .collect();
+    complete_lines(&seeds, boxes)
+}
+
+/// MRZ line boxes completed along their own line: the detector splits a line where its filler
+/// run fades (glare, blur), so each long box takes in the boxes that continue it, across gaps
+/// of a few characters. Lines already taken in by a longer one are dropped.
+pub fn complete_lines(seeds: &[TextBox], all: &[TextBox]) -> Vec<TextBox> {
+    let mut lines: Vec<TextBox> = Vec::new();
+    let mut seeds = seeds.to_vec();
+    seeds.sort_by(|a, b| b.width().total_cmp(&a.width()));
+    for seed in seeds {
+        let h = seed.height();
+        let on_line = |o: &TextBox| {
+            seed.local(o.center()).1.abs() < 0.35 * h && (0.4 * h..1.6 * h).contains(&o.height())
+        };
+        if lines.iter().any(|l| l.covers(seed.center())) {
+            continue;
+        }
+        let (mut lo, mut hi) = (-seed.width() / 2.0, seed.width() / 2.0);
+        let mut rest: Vec<&TextBox> = all.iter().filter(|o| **o != seed && on_line(o)).collect();
+        rest.sort_by(|a, b| {
+            let d = |o: &TextBox| seed.local(o.center()).0.abs();
+            d(a).total_cmp(&d(b))
+        });
+        for o in rest {
+            let (olo, ohi) = seed.span_of(o);
+            if olo - hi < 8.0 * h && lo - ohi < 8.0 * h {
+                lo = lo.min(olo);
+                hi = hi.max(ohi);
+            }
+        }
+        lines.push(seed.with_span(lo, hi));
+    }
+    lines
+}
+
 fn load_plan(path: &Path, size: Option<(u32, u32)>) -> anyhow_like::Result<Plan> {
     let e = |x: TractError| anyhow_like::err(format!("{}: {x}", path.display()));
     // Declared intermediate shapes (value_info) pin sizes that are symbolic here.

@@ -15,7 +15,7 @@ use serde::Serialize;
 use crate::layout::{doc_size_mm, mrz_line_spacing_mm, mrz_origin_mm, portrait_mm, MRZ_PITCH_MM};
 use crate::mrz::{check_digit, MrzFormat};
 
-pub const OCRB_PATH: &str = "/usr/share/fonts/opentype/ocr-b/OCRB.otf";
+pub use crate::mrz_glyph::OCRB_PATH;
 pub const DEJAVU_PATH: &str = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf";
 pub const DEJAVU_BOLD_PATH: &str = "/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf";
 
