@@ -10,6 +10,7 @@ use imageproc::geometric_transformations::{warp_into, Interpolation, Projection}
 use rxing::{BarcodeFormat, DecodeHints};
 use serde::Serialize;
 
+use crate::correlation::{dot, normalise};
 use crate::pdf417_ec;
 
 #[derive(Debug, Clone, Serialize, PartialEq)]
@@ -602,18 +603,6 @@ fn normalised<const N: usize>(v: &[f32; N]) -> [f32; N] {
     out
 }
 
-/// [`normalised`] in place, for a slice of any length.
-fn normalise(v: &mut [f32]) {
-    let mean = v.iter().sum::<f32>() / v.len().max(1) as f32;
-    let norm = v
-        .iter()
-        .map(|x| (x - mean).powi(2))
-        .sum::<f32>()
-        .sqrt()
-        .max(1e-6);
-    v.iter_mut().for_each(|x| *x = (*x - mean) / norm);
-}
-
 /// The symbol templates blurred by `twentieths` / 20 modules (at most [`MAX_BLUR_TWENTIETHS`]).
 fn symbols(twentieths: u32) -> &'static Symbols {
     static S: [OnceLock<Symbols>; MAX_BLUR_TWENTIETHS as usize + 1] =
@@ -655,25 +644,6 @@ fn symbols(twentieths: u32) -> &'static Symbols {
         }
         s
     })
-}
-
-/// Dot product in eight lanes, which the compiler turns into SIMD (a plain sequential sum
-/// must keep its order and stays scalar); the template search spends its time here.
-fn dot(a: &[f32; CW_SAMPLES], b: &[f32; CW_SAMPLES]) -> f32 {
-    let mut lanes = [0f32; 8];
-    for (x, y) in a.chunks_exact(8).zip(b.chunks_exact(8)) {
-        for i in 0..8 {
-            lanes[i] += x[i] * y[i];
-        }
-    }
-    let tail: f32 = a
-        .chunks_exact(8)
-        .remainder()
-        .iter()
-        .zip(b.chunks_exact(8).remainder())
-        .map(|(x, y)| x * y)
-        .sum();
-    lanes.iter().sum::<f32>() + tail
 }
 
 /// Best symbol for a darkness profile among `cluster` (or all clusters): (index, correlation,

@@ -9,6 +9,7 @@
 //! - [`synth`]: the synthetic corpus used by tests, evaluation and benchmarks.
 
 pub mod barcode;
+mod correlation;
 pub mod countries;
 pub mod engine;
 pub mod eval;

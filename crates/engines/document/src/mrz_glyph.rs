@@ -18,6 +18,7 @@ use ab_glyph::{Font, FontVec, PxScale, ScaleFont};
 use chrono::NaiveDate;
 use image::GrayImage;
 
+use crate::correlation::{dot, normalise};
 use crate::mrz::{self, Mrz};
 use crate::ocr::TextBox;
 
@@ -306,7 +307,9 @@ impl Templates {
                 .flat_map(|r| (0..CELL_W).map(move |x| (x, r)))
                 .map(|(x, r)| blurred.get_pixel((x + PAD) as u32, (r + PAD) as u32)[0] as f32)
                 .collect();
-            normalise(&mut t)?;
+            if !normalise(&mut t) {
+                return None;
+            }
             glyphs.push((c, t));
         }
         Some((
@@ -330,7 +333,7 @@ impl Templates {
             rival: '<',
             lead: 0.0,
         };
-        if normalise(&mut patch).is_none() {
+        if !normalise(&mut patch) {
             return cell;
         }
         let (mut best, mut second) = (('<', f32::MIN), ('<', f32::MIN));
@@ -394,37 +397,6 @@ fn unchecked(lines: &[GlyphLine], k: usize, i: usize) -> bool {
         (2, 1) => visa && i >= 28,
         _ => false,
     }
-}
-
-/// The dot product in eight lanes, which the compiler vectorises (a plain float sum is a
-/// serial chain it may not reorder).
-fn dot(a: &[f32], b: &[f32]) -> f32 {
-    let mut lanes = [0.0f32; 8];
-    for (x, y) in a.chunks_exact(8).zip(b.chunks_exact(8)) {
-        for k in 0..8 {
-            lanes[k] += x[k] * y[k];
-        }
-    }
-    let tail: f32 = a
-        .chunks_exact(8)
-        .remainder()
-        .iter()
-        .zip(b.chunks_exact(8).remainder())
-        .map(|(x, y)| x * y)
-        .sum();
-    lanes.iter().sum::<f32>() + tail
-}
-
-/// Zero mean, unit norm; None for a flat patch.
-fn normalise(v: &mut [f32]) -> Option<()> {
-    let mean = v.iter().sum::<f32>() / v.len() as f32;
-    v.iter_mut().for_each(|x| *x -= mean);
-    let norm = v.iter().map(|x| x * x).sum::<f32>().sqrt();
-    if norm < 1e-3 {
-        return None;
-    }
-    v.iter_mut().for_each(|x| *x /= norm);
-    Some(())
 }
 
 /// Least-squares quadratic through weighted points (i, x, weight), refitted once without the
