@@ -116,19 +116,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 (false, None) => "not found".to_string(),
             };
             println!(
-                "doc {i} {verdict}: blur/bar {blur_per_bar:.2}, module {:.2} px, scale {:.2} \
-                 rot {:.1} persp {:.3} blur {:.2} noise {:.1} q{} glare {} dim {:.2} clutter {} \
-                 ({ms:.0} ms)",
-                module_px(payload, p.scale),
-                p.scale,
-                p.rotation_deg,
-                p.perspective,
-                p.blur_sigma,
-                p.noise_sigma,
-                p.jpeg_quality,
-                p.glare,
-                p.dim,
-                p.clutter
+                "doc {i} {verdict}: blur/bar {blur_per_bar:.2}, module {:.2} px, {p} ({ms:.0} ms)",
+                module_px(payload, p.scale)
             );
         }
         if let Some(d) = &dump {

@@ -110,20 +110,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 }
             };
             if all || outcome != "right" {
-                let p = item.photo;
                 println!(
-                    "doc {i} {:?} {path}: {outcome}, long lines {line_sizes:?} (scale {:.2} rot {:.1} persp {:.3} blur {:.2} \
-                     noise {:.1} q{} glare {} dim {:.2} clutter {})",
-                    item.truth.kind,
-                    p.scale,
-                    p.rotation_deg,
-                    p.perspective,
-                    p.blur_sigma,
-                    p.noise_sigma,
-                    p.jpeg_quality,
-                    p.glare,
-                    p.dim,
-                    p.clutter
+                    "doc {i} {:?} {path}: {outcome}, long lines {line_sizes:?} ({})",
+                    item.truth.kind, item.photo
                 );
                 for (read, _) in &readings {
                     for (l, truth) in read.iter().zip(

@@ -993,6 +993,25 @@ pub struct Photo {
     pub clutter: bool,
 }
 
+/// The perturbations in one line, for the evaluation tools' failure lists.
+impl std::fmt::Display for Photo {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "scale {:.2} rot {:.1} persp {:.3} blur {:.2} noise {:.1} q{} glare {} dim {:.2} clutter {}",
+            self.scale,
+            self.rotation_deg,
+            self.perspective,
+            self.blur_sigma,
+            self.noise_sigma,
+            self.jpeg_quality,
+            self.glare,
+            self.dim,
+            self.clutter
+        )
+    }
+}
+
 impl Photo {
     /// Random perturbations within the corpus' stated ranges.
     pub fn random(rng: &mut Rng) -> Photo {
