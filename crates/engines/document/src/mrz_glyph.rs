@@ -50,7 +50,7 @@ const MIN_LEAD: f32 = 0.01;
 /// Where no check digit covers a field (see [`unchecked`]) a wrong glyph would go unnoticed,
 /// so its cells must lead their runner-up by more (measured: `O` read as `Q` in a name led
 /// by 0.01–0.02), and by more again over a look-alike of the other kind (a visa's optional
-/// data may hold letters and digits). Elsewhere the check digits or the field's kind catch a
+/// data may hold either; in a name it is stricter than needed, and kept simple). Elsewhere the check digits or the field's kind catch a
 /// confusion (a repair by kind makes [`accept`] leave the reading to PP-OCR).
 const MIN_UNCHECKED_LEAD: f32 = 0.04;
 const LOOKALIKES: [[char; 2]; 8] = [
@@ -356,8 +356,9 @@ impl Templates {
 /// clearly: a name letter, which no check digit covers, must not be a guess. A cell is clear
 /// when it matches at least [`MIN_SCORE`], no more than [`MAX_DIP`] below the line's typical
 /// cell (a blot or a scratch over one glyph lowers it alone), and leads the runner-up glyph
-/// (by more in the fields no check digit covers, see [`MIN_UNCHECKED_LEAD`]). The lines must parse as they were read: a repair, even one the
-/// check digits confirm, is a guess the neural path can do better.
+/// (by more in the fields no check digit covers, see [`MIN_UNCHECKED_LEAD`]). The lines must
+/// parse as they were read: a repair, even one the check digits confirm, is a guess the
+/// neural path can do better.
 pub fn accept(lines: &[GlyphLine], today: NaiveDate) -> Option<Mrz> {
     let mut scores: Vec<f32> = lines
         .iter()
