@@ -128,10 +128,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                             .min_by(|a, b| a.1.score.total_cmp(&b.1.score))
                             .map(|(k, c)| (k, c.score, c.lead))
                             .unwrap_or((0, 0.0, 0.0));
-                        let mark = if l.text == *truth { "=" } else { "≠" };
+                        let mark = if l.text() == *truth { "=" } else { "≠" };
                         println!(
                             "    {mark} {} weakest cell {k}: {s:.2} (lead {d:.2})",
-                            l.text
+                            l.text()
                         );
                     }
                 }

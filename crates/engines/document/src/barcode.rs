@@ -10,7 +10,7 @@ use imageproc::geometric_transformations::{warp_into, Interpolation, Projection}
 use rxing::{BarcodeFormat, DecodeHints};
 use serde::Serialize;
 
-use crate::correlation::{dot, normalise};
+use crate::correlation::{darkness, dot, normalise};
 use crate::pdf417_ec;
 
 #[derive(Debug, Clone, Serialize, PartialEq)]
@@ -668,21 +668,6 @@ fn best_symbol(
         }
     }
     (i1, b1, i2, b2)
-}
-
-/// Darkness (255 − grey) at a sub-pixel position, bilinear; white outside.
-fn darkness(img: &GrayImage, x: f32, y: f32) -> f32 {
-    let (w, h) = img.dimensions();
-    if x < 0.0 || y < 0.0 || x > (w - 1) as f32 || y > (h - 1) as f32 {
-        return 0.0;
-    }
-    let (x0, y0) = (x.floor() as u32, y.floor() as u32);
-    let (x1, y1) = ((x0 + 1).min(w - 1), (y0 + 1).min(h - 1));
-    let (fx, fy) = (x - x0 as f32, y - y0 as f32);
-    let g = |x, y| img.get_pixel(x, y).0[0] as f32;
-    let top = g(x0, y0) * (1.0 - fx) + g(x1, y0) * fx;
-    let bottom = g(x0, y1) * (1.0 - fx) + g(x1, y1) * fx;
-    255.0 - (top * (1.0 - fy) + bottom * fy)
 }
 
 /// The place where `f` rises through the middle of its range (bright to dark, left to

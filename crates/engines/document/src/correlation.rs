@@ -1,6 +1,8 @@
-//! Normalised cross-correlation, shared by the PDF417 soft reader and the MRZ glyph reader:
-//! both match samples against templates made zero-mean and unit-norm, so a dot product is a
-//! correlation coefficient.
+//! Template matching shared by the PDF417 soft reader and the MRZ glyph reader: both sample
+//! the image's darkness between pixels and match the samples against templates made
+//! zero-mean and unit-norm, so a dot product is a correlation coefficient.
+
+use image::GrayImage;
 
 /// Zero mean, unit norm, in place; false (and all zeros) for a flat vector.
 pub(crate) fn normalise(v: &mut [f32]) -> bool {
@@ -32,4 +34,19 @@ pub(crate) fn dot(a: &[f32], b: &[f32]) -> f32 {
         .map(|(x, y)| x * y)
         .sum();
     lanes.iter().sum::<f32>() + tail
+}
+
+/// Darkness (255 − grey) at a sub-pixel position, bilinear; white outside.
+pub(crate) fn darkness(img: &GrayImage, x: f32, y: f32) -> f32 {
+    let (w, h) = img.dimensions();
+    if x < 0.0 || y < 0.0 || x > (w - 1) as f32 || y > (h - 1) as f32 {
+        return 0.0;
+    }
+    let (x0, y0) = (x.floor() as u32, y.floor() as u32);
+    let (x1, y1) = ((x0 + 1).min(w - 1), (y0 + 1).min(h - 1));
+    let (fx, fy) = (x - x0 as f32, y - y0 as f32);
+    let g = |x, y| img.get_pixel(x, y).0[0] as f32;
+    let top = g(x0, y0) * (1.0 - fx) + g(x1, y0) * fx;
+    let bottom = g(x0, y1) * (1.0 - fx) + g(x1, y1) * fx;
+    255.0 - (top * (1.0 - fy) + bottom * fy)
 }

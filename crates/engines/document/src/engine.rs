@@ -329,13 +329,14 @@ impl DocumentEngine {
         }
         let boxes = self.ocr.detect(&rgb).map_err(inference)?;
         stage("detect");
+        let lines = long_lines(&boxes);
         let glyph_read = self
             .glyphs
             .as_ref()
-            .and_then(|g| g.find(&gray, long_lines(&boxes), today));
+            .and_then(|g| g.find(&gray, lines.clone(), today));
         let (mrz, mrz_seen, mrz_boxes) = match glyph_read {
             Some((m, mrz_boxes)) => (Some(m), true, mrz_boxes),
-            None => self.find_mrz(&rgb, &boxes, today)?,
+            None => self.find_mrz(&rgb, &boxes, lines, today)?,
         };
         stage("mrz");
         let mut texts = Vec::new();
@@ -370,13 +371,15 @@ impl DocumentEngine {
         })
     }
 
-    /// Locate the MRZ band: the bottom-most group of 2–3 long, parallel, similarly sized
-    /// text lines whose recognised text looks like an MRZ.
+    /// Locate the MRZ band among `lines` (the long ones of the detector's `boxes`, see
+    /// [`long_lines`]): the bottom-most group of 2–3 long, parallel, similarly sized text
+    /// lines whose recognised text looks like an MRZ.
     #[allow(clippy::type_complexity)]
     fn find_mrz(
         &self,
         rgb: &RgbImage,
         boxes: &[TextBox],
+        lines: Vec<TextBox>,
         today: NaiveDate,
     ) -> Result<(Option<Mrz>, bool, Vec<TextBox>), ReadError> {
         let debug = std::env::var_os("VERITY_DOC_DEBUG").is_some();
@@ -421,7 +424,7 @@ impl DocumentEngine {
             Ok::<(), ReadError>(())
         };
         let mut cands: Vec<(TextBox, String, Option<MrzScores>)> = Vec::new();
-        for b in long_lines(boxes) {
+        for b in lines {
             let (t, scores) = read_line(&b)?;
             // MRZ-like: fillers, or the digits of a data line whose fillers the detector cut.
             let digits = t.chars().filter(char::is_ascii_digit).count();

@@ -18,7 +18,7 @@ use ab_glyph::{Font, FontVec, PxScale, ScaleFont};
 use chrono::NaiveDate;
 use image::GrayImage;
 
-use crate::correlation::{dot, normalise};
+use crate::correlation::{darkness, dot, normalise};
 use crate::mrz::{self, Mrz};
 use crate::ocr::TextBox;
 
@@ -82,8 +82,13 @@ struct Templates {
 /// One MRZ line as read.
 #[derive(Debug, Clone)]
 pub struct GlyphLine {
-    pub text: String,
     pub cells: Vec<Cell>,
+}
+
+impl GlyphLine {
+    pub fn text(&self) -> String {
+        self.cells.iter().map(|c| c.glyph).collect()
+    }
 }
 
 /// One character cell as matched: the best glyph and its correlation, the runner-up glyph
@@ -94,6 +99,16 @@ pub struct Cell {
     pub score: f32,
     pub rival: char,
     pub lead: f32,
+}
+
+impl Cell {
+    /// A cell with no contrast: nothing matches.
+    const NONE: Cell = Cell {
+        glyph: '<',
+        score: 0.0,
+        rival: '<',
+        lead: 0.0,
+    };
 }
 
 impl GlyphReader {
@@ -180,10 +195,7 @@ impl GlyphReader {
             );
         }
         let cells = self.match_cells(&strip, n)?;
-        Some(GlyphLine {
-            text: cells.iter().map(|c| c.glyph).collect(),
-            cells,
-        })
+        Some(GlyphLine { cells })
     }
 
     /// Best glyph, its score and its lead for each of the strip's `n` cells. Pass 1 tracks
@@ -227,10 +239,11 @@ impl GlyphReader {
             found
         };
         // Every third cell is enough to tell the print size.
-        let size = self.sizes.iter().max_by(|a, b| {
-            let total = |t: &Templates| pass1(t, 3).iter().map(|f| f.2).sum::<f32>();
-            total(a).total_cmp(&total(b))
-        })?;
+        let (size, _) = self
+            .sizes
+            .iter()
+            .map(|t| (t, pass1(t, 3).iter().map(|f| f.2).sum::<f32>()))
+            .max_by(|a, b| a.1.total_cmp(&b.1))?;
         let found = pass1(size, 1);
         let window_score = |o: i32| {
             found
@@ -259,12 +272,7 @@ impl GlyphReader {
                         .flat_map(|x| (0..3).map(move |dy| (x, dy)))
                         .map(|(x, dy)| size.best_at(strip, x, dy))
                         .max_by(|a, b| a.score.total_cmp(&b.score))
-                        .unwrap_or(Cell {
-                            glyph: '<',
-                            score: 0.0,
-                            rival: '<',
-                            lead: 0.0,
-                        })
+                        .unwrap_or(Cell::NONE)
                 })
                 .collect(),
         )
@@ -327,14 +335,8 @@ impl Templates {
                 patch.push(strip.at(x + c, r + dy));
             }
         }
-        let mut cell = Cell {
-            glyph: '<',
-            score: 0.0,
-            rival: '<',
-            lead: 0.0,
-        };
         if !normalise(&mut patch) {
-            return cell;
+            return Cell::NONE;
         }
         let (mut best, mut second) = (('<', f32::MIN), ('<', f32::MIN));
         for (c, t) in &self.glyphs {
@@ -346,9 +348,12 @@ impl Templates {
                 second = (*c, s);
             }
         }
-        (cell.glyph, cell.score, cell.rival, cell.lead) =
-            (best.0, best.1, second.0, best.1 - second.1);
-        cell
+        Cell {
+            glyph: best.0,
+            score: best.1,
+            rival: second.0,
+            lead: best.1 - second.1,
+        }
     }
 }
 
@@ -382,7 +387,7 @@ pub fn accept(lines: &[GlyphLine], today: NaiveDate) -> Option<Mrz> {
     if !clear {
         return None;
     }
-    let texts: Vec<String> = lines.iter().map(|l| l.text.clone()).collect();
+    let texts: Vec<String> = lines.iter().map(GlyphLine::text).collect();
     let m = mrz::repair_and_parse(&texts, today).ok()?;
     (m.is_valid() && m.lines == texts).then_some(m)
 }
@@ -391,7 +396,7 @@ pub fn accept(lines: &[GlyphLine], today: NaiveDate) -> Option<Mrz> {
 /// does not catch a confusion: the names (TD1 line 3; line 1 from position 5 otherwise) and a
 /// visa's optional data (line 2 from position 28).
 fn unchecked(lines: &[GlyphLine], k: usize, i: usize) -> bool {
-    let visa = lines.len() == 2 && lines[0].text.starts_with('V');
+    let visa = lines.len() == 2 && lines[0].cells.first().is_some_and(|c| c.glyph == 'V');
     match (lines.len(), k) {
         (3, 2) => true,
         (2, 0) => i >= 5,
@@ -473,18 +478,10 @@ impl Frame {
         )
     }
 
-    /// Bilinear grey level at (s, t); white outside the image.
-    fn gray(&self, img: &GrayImage, s: f32, t: f32) -> f32 {
+    /// Darkness (255 − grey) at (s, t); none outside the image.
+    fn darkness(&self, img: &GrayImage, s: f32, t: f32) -> f32 {
         let (x, y) = self.point(s, t);
-        let (w, h) = (img.width() as f32, img.height() as f32);
-        if !(0.0..w - 1.0).contains(&x) || !(0.0..h - 1.0).contains(&y) {
-            return 255.0;
-        }
-        let (x0, y0) = (x.floor(), y.floor());
-        let (fx, fy) = (x - x0, y - y0);
-        let p = |dx: u32, dy: u32| img.get_pixel(x0 as u32 + dx, y0 as u32 + dy)[0] as f32;
-        (p(0, 0) * (1.0 - fx) + p(1, 0) * fx) * (1.0 - fy)
-            + (p(0, 1) * (1.0 - fx) + p(1, 1) * fx) * fy
+        darkness(img, x, y)
     }
 }
 
@@ -513,7 +510,7 @@ impl Band {
                 .map(|r| {
                     let t = r as f32 * 0.5;
                     (0..seg_w as i32)
-                        .map(|x| 255.0 - frame.gray(gray, s0 + x as f32, t))
+                        .map(|x| frame.darkness(gray, s0 + x as f32, t))
                         .sum::<f32>()
                         / seg_w.max(1.0)
                 })
@@ -604,10 +601,10 @@ impl Band {
             let c = self.centre(s);
             let k = self.height.ceil() as i32;
             let ink = (-k / 2..=k / 2)
-                .map(|r| 255.0 - frame.gray(gray, s, c + r as f32))
+                .map(|r| frame.darkness(gray, s, c + r as f32))
                 .fold(0.0, f32::max);
             let paper = [-0.85, 0.85]
-                .map(|f| 255.0 - frame.gray(gray, s, c + f * self.height))
+                .map(|f| frame.darkness(gray, s, c + f * self.height))
                 .into_iter()
                 .fold(0.0, f32::max);
             (ink - paper).max(0.0)
@@ -667,7 +664,7 @@ impl Strip {
             let dt = (r as f32 + 0.5 - 1.0 - ROWS as f32 / 2.0) * step;
             for x in 0..width {
                 let s = s0 + x as f32 * step;
-                pixels.push(frame.gray(gray, s, band.centre(s) + dt));
+                pixels.push(frame.darkness(gray, s, band.centre(s) + dt));
             }
         }
         Strip { width, pixels }
@@ -675,8 +672,7 @@ impl Strip {
 
     fn at(&self, x: i32, r: usize) -> f32 {
         let x = x.clamp(0, self.width as i32 - 1) as usize;
-        // Ink is dark: negate so templates (ink bright) correlate positively.
-        -self.pixels[r * self.width + x]
+        self.pixels[r * self.width + x]
     }
 }
 
@@ -770,7 +766,7 @@ mod tests {
         let reader = GlyphReader::from_font(&font).unwrap();
         let (mut img, boxes) = photographed(&font, &TD3, 0.0);
         let clean = reader.readings(&img, boxes.clone()).next().unwrap().0;
-        assert_eq!(clean[0].text, TD3[0]);
+        assert_eq!(clean[0].text(), TD3[0]);
         // An ink blot over the `K` of ERIKSSON (cell 8), which no check digit covers.
         let (x, y) = ((8.0 + 8.5 * 2.54) * PX_MM, 13.8 * PX_MM);
         imageproc::drawing::draw_filled_circle_mut(

@@ -393,7 +393,6 @@ impl Ocr {
     }
 }
 
-/// Load an ONNX model for a concrete (height, width) input.
 /// The lines an MRZ can be among: the long ones (at least 55 % of the widest, 8 times longer
 /// than high), each completed along its own line (see [`complete_lines`]).
 pub fn long_lines(boxes: &[TextBox]) -> Vec<TextBox> {
@@ -409,7 +408,7 @@ pub fn long_lines(boxes: &[TextBox]) -> Vec<TextBox> {
 /// MRZ line boxes completed along their own line: the detector splits a line where its filler
 /// run fades (glare, blur), so each long box takes in the boxes that continue it, across gaps
 /// of a few characters. Lines already taken in by a longer one are dropped.
-pub fn complete_lines(seeds: &[TextBox], all: &[TextBox]) -> Vec<TextBox> {
+pub(crate) fn complete_lines(seeds: &[TextBox], all: &[TextBox]) -> Vec<TextBox> {
     let mut lines: Vec<TextBox> = Vec::new();
     let mut seeds = seeds.to_vec();
     seeds.sort_by(|a, b| b.width().total_cmp(&a.width()));
@@ -439,6 +438,7 @@ pub fn complete_lines(seeds: &[TextBox], all: &[TextBox]) -> Vec<TextBox> {
     lines
 }
 
+/// Load an ONNX model for a concrete (height, width) input.
 fn load_plan(path: &Path, size: Option<(u32, u32)>) -> anyhow_like::Result<Plan> {
     let e = |x: TractError| anyhow_like::err(format!("{}: {x}", path.display()));
     // Declared intermediate shapes (value_info) pin sizes that are symbolic here.
