@@ -693,6 +693,10 @@ mod tests {
             .ok()
             .and_then(|b| FontVec::try_from_vec(b).ok());
         if font.is_none() {
+            assert!(
+                std::env::var_os("VERITY_DOCUMENT_REQUIRE_MODELS").is_none(),
+                "{OCRB_PATH} missing"
+            );
             eprintln!("SKIPPED: {OCRB_PATH} missing; run crates/engines/document/fetch-models.sh");
         }
         font
