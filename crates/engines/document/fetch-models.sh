@@ -22,7 +22,7 @@ sha_ok() { [ -f "$1" ] && [ "$(sha256sum "$1" | cut -d' ' -f1)" = "$2" ]; }
 
 mkdir -p "$CACHE" "$DEST"
 
-# Fonts for the synthetic corpus: OCR-B (MRZ) and DejaVu (visual zone).
+# Fonts: OCR-B (the corpus' MRZ and the engine's MRZ glyph templates) and DejaVu (the corpus' visual zone).
 if [ ! -f /usr/share/fonts/opentype/ocr-b/OCRB.otf ] || [ ! -f /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ]; then
   if [ "$(id -u)" = 0 ]; then
     apt-get update -qq
