@@ -10,7 +10,7 @@ use serde::Serialize;
 
 use crate::barcode::{self, Aamva, Barcode, Scan, UnreadPdf417};
 use crate::countries::country_name;
-use crate::layout::{doc_size_mm, mrz_origin_mm, portrait_mm, MRZ_PITCH_MM};
+use crate::layout::{mrz_origin_mm, portrait_mm, MRZ_PITCH_MM};
 use crate::mrz::{self, Mrz, MrzFormat};
 use crate::mrz_glyph::GlyphReader;
 use crate::ocr::{crop_quad, long_lines, MrzScores, Ocr, Recognized, TextBox};
@@ -21,6 +21,15 @@ use crate::text_lines;
 const WORK_MAX_SIDE: u32 = 1600;
 /// Refuse to decode images above this many pixels (decompression bombs).
 const MAX_PIXELS: u64 = 40_000_000;
+/// Printed-zone lines recognised per side at most (each costs one recognition).
+const MAX_PRINTED_LINES: usize = 60;
+/// Margin added at each end of a morphological text line before it is recognised, in line
+/// heights.
+const MORPH_LINE_END_PAD: f32 = 0.4;
+/// Margin added above and below it, in line heights: the recogniser's input is 48 pixels
+/// high whatever the crop, so a looser crop is a narrower input (cheaper) that also looks
+/// more like the detector's boxes it was trained on.
+const MORPH_LINE_EDGE_PAD: f32 = 0.15;
 
 #[derive(Debug, thiserror::Error)]
 pub enum LoadError {
@@ -45,9 +54,9 @@ pub struct ReadOptions {
     pub today: Option<NaiveDate>,
     /// Emit MINIMUM_AGE_NOT_MET below this age.
     pub minimum_age: Option<u32>,
-    /// Read the printed zone (names, dates, number) and cross-check it; costs one
-    /// recognition per text line. Without it an MRZ reading is never `data_verified`: no check
-    /// digit covers the names.
+    /// Read the printed zone (names, dates, number) and cross-check it; costs a few
+    /// recognitions when it repeats a valid MRZ, one per text line otherwise. Without it an
+    /// MRZ reading is never `data_verified`: no check digit covers the names.
     pub read_visual_zone: bool,
     /// Produce a JPEG crop of the portrait.
     pub crop_portrait: bool,
@@ -210,11 +219,42 @@ pub struct DocumentEngine {
 struct Side {
     rgb: RgbImage,
     gray: GrayImage,
+    /// Text lines: found by morphology at first ([`text_lines::find`]), replaced by PP-OCR's
+    /// detector's boxes once the detector runs (the MRZ's fallback, the printed zone's full
+    /// read).
     boxes: Vec<TextBox>,
+    /// `boxes` are the detector's.
+    detected: bool,
     mrz: Option<(Mrz, Vec<TextBox>)>,
     mrz_seen: bool,
-    texts: Vec<(TextBox, Recognized)>,
     barcode: Scan,
+}
+
+impl Side {
+    fn new(rgb: RgbImage) -> Side {
+        let gray = imageops::grayscale(&rgb);
+        let boxes = text_lines::find(&gray);
+        Side {
+            rgb,
+            gray,
+            boxes,
+            detected: false,
+            mrz: None,
+            mrz_seen: false,
+            barcode: Scan::NotFound,
+        }
+    }
+
+    /// The lines of the printed zone: the side's text lines outside its MRZ.
+    fn printed_lines(&self) -> impl Iterator<Item = TextBox> + '_ {
+        let mrz_boxes = self.mrz.as_ref().map_or(&[][..], |(_, b)| b.as_slice());
+        self.boxes
+            .iter()
+            .filter(move |b| !mrz_boxes.iter().any(|m| m.covers(b.center())))
+            .filter(|b| b.height() >= 8.0 && b.width() >= 8.0)
+            .take(MAX_PRINTED_LINES)
+            .copied()
+    }
 }
 
 pub fn decode_image(bytes: &[u8]) -> Result<RgbImage, ReadError> {
@@ -273,30 +313,6 @@ impl DocumentEngine {
         let today = opts
             .today
             .unwrap_or_else(|| chrono::Utc::now().date_naive());
-        let mut front = self.analyze(decode_image(front)?, today, opts)?;
-        let mut back = match back {
-            Some(b) => Some(self.analyze(decode_image(b)?, today, opts)?),
-            None => None,
-        };
-        // A valid MRZ already identifies the document; the barcode search (seconds of rxing
-        // tries on a photo without a barcode) only runs when no side has one.
-        let valid_mrz = std::iter::once(&front)
-            .chain(back.as_ref())
-            .any(|s| s.mrz.as_ref().is_some_and(|(m, _)| m.is_valid()));
-        if !valid_mrz {
-            for side in std::iter::once(&mut front).chain(back.as_mut()) {
-                side.barcode = barcode::decode(&side.gray);
-            }
-        }
-        self.assemble(front, back, today, opts)
-    }
-
-    fn analyze(
-        &self,
-        rgb: RgbImage,
-        today: NaiveDate,
-        opts: &ReadOptions,
-    ) -> Result<Side, ReadError> {
         let debug = std::env::var_os("VERITY_DOC_DEBUG").is_some();
         let started = std::time::Instant::now();
         let stage = |name: &str| {
@@ -307,68 +323,210 @@ impl DocumentEngine {
                 );
             }
         };
-        let gray = imageops::grayscale(&rgb);
-        let inference = |e: crate::ocr::anyhow_like::Error| ReadError::Inference(e.to_string());
-        // Without the printed zone, the MRZ is looked for first without the neural networks
-        // (text lines by morphology, glyph matching: a tenth of the detector's time); what
-        // that cannot read takes the full path below.
-        if let (false, Some(glyphs)) = (opts.read_visual_zone, &self.glyphs) {
-            let boxes = text_lines::find(&gray);
-            if let Some((m, mrz_boxes)) = glyphs.find(&gray, long_lines(&boxes), today) {
-                stage("text lines, glyph mrz");
-                return Ok(Side {
-                    rgb,
-                    gray,
-                    boxes,
-                    mrz: Some((m, mrz_boxes)),
-                    mrz_seen: true,
-                    texts: Vec::new(),
-                    barcode: Scan::NotFound,
-                });
+        let mut sides = vec![Side::new(decode_image(front)?)];
+        if let Some(b) = back {
+            sides.push(Side::new(decode_image(b)?));
+        }
+        stage("decode, text lines");
+        // The MRZ without the neural networks first (morphological lines, glyph matching: a
+        // tenth of the detector's time); the detector and PP-OCR only when no side reads so.
+        if let Some(glyphs) = &self.glyphs {
+            for side in &mut sides {
+                side.mrz = glyphs.find(&side.gray, long_lines(&side.boxes), today);
+                side.mrz_seen = side.mrz.is_some();
             }
         }
-        let boxes = self.ocr.detect(&rgb).map_err(inference)?;
-        stage("detect");
-        let lines = long_lines(&boxes);
+        stage("glyph mrz");
+        if sides.iter().all(|s| s.mrz.is_none()) {
+            for side in &mut sides {
+                self.read_mrz_with_networks(side, today)?;
+            }
+            stage("network mrz");
+        }
+        // A valid MRZ already identifies the document; the barcode search (seconds of rxing
+        // tries on a photo without a barcode) only runs when no side has one.
+        let valid_mrz = sides
+            .iter()
+            .any(|s| s.mrz.as_ref().is_some_and(|(m, _)| m.is_valid()));
+        if !valid_mrz {
+            for side in &mut sides {
+                side.barcode = barcode::decode(&side.gray);
+            }
+            stage("barcode");
+        }
+        let printed = if opts.read_visual_zone {
+            self.read_printed_zone(&mut sides)?
+        } else {
+            VisualZone::default()
+        };
+        stage("visual zone");
+        let back = if sides.len() > 1 { sides.pop() } else { None };
+        let front = sides.pop().ok_or(ReadError::CouldNotRecognizeDocument)?;
+        self.assemble(front, back, printed, today, opts)
+    }
+
+    /// Runs PP-OCR's detector on the side, unless it already ran.
+    fn detect_lines(&self, side: &mut Side) -> Result<(), ReadError> {
+        if !side.detected {
+            side.boxes = self
+                .ocr
+                .detect(&side.rgb)
+                .map_err(|e| ReadError::Inference(e.to_string()))?;
+            side.detected = true;
+        }
+        Ok(())
+    }
+
+    /// The MRZ among the detector's lines: the glyph reader on them, else PP-OCR's recognition
+    /// (see [`Self::find_mrz`]).
+    fn read_mrz_with_networks(&self, side: &mut Side, today: NaiveDate) -> Result<(), ReadError> {
+        self.detect_lines(side)?;
+        let lines = long_lines(&side.boxes);
         let glyph_read = self
             .glyphs
             .as_ref()
-            .and_then(|g| g.find(&gray, lines.clone(), today));
-        let (mrz, mrz_seen, mrz_boxes) = match glyph_read {
+            .and_then(|g| g.find(&side.gray, lines.clone(), today));
+        let (mrz, seen, mrz_boxes) = match glyph_read {
             Some((m, mrz_boxes)) => (Some(m), true, mrz_boxes),
-            None => self.find_mrz(&rgb, &boxes, lines, today)?,
+            None => self.find_mrz(&side.rgb, &side.boxes, lines, today)?,
         };
-        stage("mrz");
-        let mut texts = Vec::new();
-        if opts.read_visual_zone {
-            for b in boxes
-                .iter()
-                .filter(|b| !mrz_boxes.iter().any(|m| m.covers(b.center())))
-                .take(60)
-            {
-                if b.height() < 8.0 || b.width() < 8.0 {
-                    continue;
+        side.mrz = mrz.map(|m| (m, mrz_boxes));
+        side.mrz_seen = seen;
+        Ok(())
+    }
+
+    /// The printed (visual) zone. With a valid MRZ it is read only until it confirms the MRZ's
+    /// fields (see [`Self::confirm_mrz`]: a handful of recognitions). When some field is not
+    /// confirmed, or without an MRZ, labels are paired with values over every line (see
+    /// [`parse_visual_zone`]), which also shows what disagrees with the MRZ: the morphological
+    /// lines already recognised when the MRZ was read without the detector, else every line
+    /// the detector finds.
+    fn read_printed_zone(&self, sides: &mut [Side]) -> Result<VisualZone, ReadError> {
+        let mrz = sides
+            .iter()
+            .find_map(|s| s.mrz.as_ref())
+            .map(|(m, _)| m.clone())
+            .filter(Mrz::is_valid);
+        let mut read = Vec::new();
+        if let Some(m) = &mrz {
+            let confirmed = self.confirm_mrz(sides, m, &mut read)?;
+            // The morphological finder has no notion of text (a portrait's eyes and mouth pass
+            // for short lines); what the recogniser cannot read is dropped from the side's
+            // lines, which also mark where the portrait is not (`portrait_by_texture`).
+            for (i, b, r) in &read {
+                let side = &mut sides[*i];
+                if r.is_none() && !side.detected {
+                    side.boxes.retain(|o| o != b);
                 }
-                let crop = crop_quad(&rgb, &b.quad, 0.0);
-                let r = self
-                    .ocr
-                    .recognize(&crop, false)
-                    .map_err(|e| ReadError::Inference(e.to_string()))?;
-                if r.confidence > 0.5 && !r.text.trim().is_empty() {
-                    texts.push((*b, r));
+            }
+            if let Some(zone) = confirmed {
+                return Ok(zone);
+            }
+        }
+        // Every morphological line was recognised and some field is not confirmed (a printed
+        // name that differs from the MRZ's, a line lost): those texts are the printed zone.
+        if mrz.is_some() && sides.iter().all(|s| !s.detected) {
+            let texts: Vec<(TextBox, Recognized)> = read
+                .into_iter()
+                .filter_map(|(_, b, r)| Some((b, r?)))
+                .collect();
+            return Ok(parse_visual_zone(&texts));
+        }
+        let mut texts = Vec::new();
+        for (i, side) in sides.iter_mut().enumerate() {
+            self.detect_lines(side)?;
+            for b in side.printed_lines() {
+                let known = read.iter().find(|(j, k, _)| *j == i && *k == b);
+                let r = match known {
+                    Some((_, _, r)) => r.clone(),
+                    None => self.recognize_printed(side, &b)?,
+                };
+                if let Some(r) = r {
+                    texts.push((b, r));
                 }
             }
         }
-        stage("visual zone");
-        Ok(Side {
-            rgb,
-            gray,
-            boxes,
-            mrz: mrz.map(|m| (m, mrz_boxes)),
-            mrz_seen,
-            texts,
-            barcode: Scan::NotFound,
-        })
+        Ok(parse_visual_zone(&texts))
+    }
+
+    /// Recognises printed lines until each field of `m` that the printed zone is cross-checked
+    /// on (surname, number, birth and expiry dates; see [`Confirmation`]) equals one line.
+    /// Returns the zone so confirmed, or None when the lines run out first; `read` keeps every
+    /// recognition (side, line, text). The order only decides how soon it stops: darkest ink
+    /// first (the holder's data is printed in black, labels and titles in lighter colours),
+    /// then taller lines, and lines on the portrait last.
+    #[allow(clippy::type_complexity)]
+    fn confirm_mrz(
+        &self,
+        sides: &[Side],
+        m: &Mrz,
+        read: &mut Vec<(usize, TextBox, Option<Recognized>)>,
+    ) -> Result<Option<VisualZone>, ReadError> {
+        let mut lines: Vec<(usize, TextBox)> = sides
+            .iter()
+            .enumerate()
+            .flat_map(|(i, s)| s.printed_lines().map(move |b| (i, b)))
+            .collect();
+        // The portrait (ICAO zone V) holds no printed data, though a face's darkest details
+        // pass for short lines: those come last.
+        let portraits: Vec<Option<TextBox>> = sides
+            .iter()
+            .map(|s| {
+                let (m, boxes) = s.mrz.as_ref().filter(|(m, _)| m.format != MrzFormat::Td1)?;
+                let quad = portrait_quad(m.format, boxes)?;
+                Some(TextBox { quad, score: 1.0 })
+            })
+            .collect();
+        let in_portrait = |i: usize, b: &TextBox| {
+            portraits[i].is_some_and(|p| {
+                let (along, across) = p.local(b.center());
+                along.abs() <= p.width() / 2.0 && across.abs() <= p.height() / 2.0
+            })
+        };
+        let key = |(i, b): &(usize, TextBox)| (in_portrait(*i, b), ink_level(&sides[*i].gray, b));
+        lines.sort_by(|a, b| {
+            key(a)
+                .cmp(&key(b))
+                .then_with(|| b.1.height().total_cmp(&a.1.height()))
+        });
+        let mut confirmation = Confirmation::new(m);
+        for (i, b) in lines {
+            let r = self.recognize_printed(&sides[i], &b)?;
+            if let Some(r) = &r {
+                confirmation.offer(&r.text);
+            }
+            if std::env::var_os("VERITY_DOC_DEBUG").is_some() {
+                eprintln!(
+                    "printed line {:.0}x{:.0} at {:?}: {:?}",
+                    b.width(),
+                    b.height(),
+                    b.center(),
+                    r.as_ref().map(|r| (&r.text, r.confidence))
+                );
+            }
+            read.push((i, b, r));
+            if confirmation.complete() {
+                return Ok(Some(confirmation.zone));
+            }
+        }
+        Ok(None)
+    }
+
+    /// One printed line's text, if it reads with confidence.
+    fn recognize_printed(&self, side: &Side, b: &TextBox) -> Result<Option<Recognized>, ReadError> {
+        // A morphological line's box spans its ink's second moments, which fall short of the
+        // first and last letters' outer strokes; the detector's boxes are already unclipped.
+        let (quad, pad_y) = if side.detected {
+            (b.quad, 0.0)
+        } else {
+            let reach = b.width() / 2.0 + MORPH_LINE_END_PAD * b.height();
+            (b.with_span(-reach, reach).quad, MORPH_LINE_EDGE_PAD)
+        };
+        let r = self
+            .ocr
+            .recognize(&crop_quad(&side.rgb, &quad, pad_y), false)
+            .map_err(|e| ReadError::Inference(e.to_string()))?;
+        Ok((r.confidence > 0.5 && !r.text.trim().is_empty()).then_some(r))
     }
 
     /// Locate the MRZ band among `lines` (the long ones of the detector's `boxes`, see
@@ -580,6 +738,7 @@ impl DocumentEngine {
         &self,
         front: Side,
         back: Option<Side>,
+        viz: VisualZone,
         today: NaiveDate,
         opts: &ReadOptions,
     ) -> Result<DocumentReading, ReadError> {
@@ -597,9 +756,6 @@ impl DocumentEngine {
             .filter_map(|s| s.barcode.unread())
             .max_by(|a, b| a.blur.total_cmp(&b.blur));
         let aamva = barcodes.iter().find_map(|b| barcode::parse_aamva(&b.data));
-        let texts: Vec<(TextBox, Recognized)> =
-            sides.iter().flat_map(|s| s.texts.iter().cloned()).collect();
-        let viz = parse_visual_zone(&texts);
         // The name line has no check digit. When the printed surname disagrees with the MRZ's,
         // read that line again with looser crops and keep a reading the printed zone confirms
         // (measured: the tight crop lost a letter, "V<GBRCHAN" read as "V<GBRHAN").
@@ -977,17 +1133,19 @@ fn levenshtein(a: &str, b: &str) -> usize {
     prev[b.len()]
 }
 
+/// A document number compared as printed or recognised: letters and digits only, O as 0.
+fn number_key(s: &str) -> String {
+    s.chars()
+        .filter(|c| c.is_ascii_alphanumeric())
+        .map(|c| if c == 'O' { '0' } else { c })
+        .collect()
+}
+
 /// Compare the validated MRZ with the printed zone; a disagreement is a warning.
 fn cross_check_mrz(m: &Mrz, viz: &VisualZone, warnings: &mut Vec<Warning>) {
     let mut diffs = Vec::new();
-    let canon = |s: &str| {
-        s.chars()
-            .filter(|c| c.is_ascii_alphanumeric())
-            .map(|c| if c == 'O' { '0' } else { c })
-            .collect::<String>()
-    };
     if let Some(n) = &viz.document_number {
-        if canon(n) != canon(&m.document_number) {
+        if number_key(n) != number_key(&m.document_number) {
             diffs.push("document_number");
         }
     }
@@ -1064,7 +1222,28 @@ const MONTHS: [&str; 12] = [
 
 /// Dates as printed: `12 AUG 1974`, `12.08.1974`, `08/12/1974` (US), `1974-08-12`.
 pub fn parse_printed_date(s: &str) -> Option<NaiveDate> {
-    let t: String = s.to_uppercase();
+    // Recognisers read the O of OCT and NOV as a zero; a zero next to a letter is an O.
+    let upper: Vec<char> = s.to_uppercase().chars().collect();
+    let letter = |i: Option<usize>| {
+        i.and_then(|i| upper.get(i))
+            .is_some_and(|c| c.is_alphabetic())
+    };
+    let mut t = String::with_capacity(s.len() + 4);
+    for (i, mut c) in upper.iter().copied().enumerate() {
+        if c == '0' && letter(Some(i + 1)) && (letter(Some(i + 2)) || letter(i.checked_sub(1))) {
+            c = 'O';
+        }
+        // Digits and letters are separate tokens even when printed (or recognised) without
+        // the space between them: "23MAY1999".
+        if t.chars()
+            .last()
+            .is_some_and(|p| p.is_ascii_digit() != c.is_ascii_digit() && p.is_alphanumeric())
+            && c.is_alphanumeric()
+        {
+            t.push(' ');
+        }
+        t.push(c);
+    }
     let toks: Vec<&str> = t
         .split(|c: char| c.is_whitespace() || c == '.' || c == '/' || c == '-')
         .filter(|x| !x.is_empty())
@@ -1131,6 +1310,73 @@ fn label_of(text: &str) -> Option<&'static str> {
     }
 }
 
+/// How dark a line's ink is: the 10th percentile of the grey levels around it.
+fn ink_level(gray: &GrayImage, b: &TextBox) -> u8 {
+    let (w, h) = gray.dimensions();
+    let xs = b.quad.iter().map(|p| p.0);
+    let ys = b.quad.iter().map(|p| p.1);
+    let x0 = xs.clone().fold(f32::MAX, f32::min).max(0.0) as u32;
+    let x1 = (xs.fold(0.0, f32::max) as u32).min(w);
+    let y0 = ys.clone().fold(f32::MAX, f32::min).max(0.0) as u32;
+    let y1 = (ys.fold(0.0, f32::max) as u32).min(h);
+    let mut levels: Vec<u8> = (y0..y1)
+        .flat_map(|y| (x0..x1).map(move |x| (x, y)))
+        .map(|(x, y)| gray.get_pixel(x, y).0[0])
+        .collect();
+    if levels.is_empty() {
+        return u8::MAX;
+    }
+    let at = levels.len() / 10;
+    *levels.select_nth_unstable(at).1
+}
+
+/// The printed zone seen as confirmation of a valid MRZ: which of the MRZ's fields a printed
+/// line has repeated so far. Names must be identical after transliteration (or extend a
+/// truncated MRZ name), numbers equal as [`number_key`]s, dates equal once parsed.
+struct Confirmation<'a> {
+    mrz: &'a Mrz,
+    zone: VisualZone,
+}
+
+impl<'a> Confirmation<'a> {
+    fn new(mrz: &'a Mrz) -> Self {
+        Confirmation {
+            mrz,
+            zone: VisualZone::default(),
+        }
+    }
+
+    fn offer(&mut self, text: &str) {
+        let (m, z) = (self.mrz, &mut self.zone);
+        let text = text.trim();
+        let date = parse_printed_date(text);
+        if z.surname.is_none() && names_identical(text, &m.surname, m.name_truncated) {
+            z.surname = Some(text.to_string());
+        } else if z.given_names.is_none() && names_identical(text, &m.given_names, m.name_truncated)
+        {
+            z.given_names = Some(text.to_string());
+        } else if z.document_number.is_none() && number_key(text) == number_key(&m.document_number)
+        {
+            z.document_number = Some(m.document_number.clone());
+        } else if z.birth_date.is_none() && date.is_some() && date == m.birth_date {
+            z.birth_date = date;
+        } else if z.expiry_date.is_none() && date.is_some() && date == m.expiry_date {
+            z.expiry_date = date;
+        }
+        z.lines.push(text.to_string());
+    }
+
+    /// Every field the printed zone is cross-checked on agrees (see [`cross_check_mrz`]). The
+    /// given names are not among them: they only lend their printed spelling when seen.
+    fn complete(&self) -> bool {
+        let (m, z) = (self.mrz, &self.zone);
+        z.surname.is_some()
+            && z.document_number.is_some()
+            && (z.birth_date.is_some() || m.birth_date.is_none())
+            && (z.expiry_date.is_some() || m.expiry_date.is_none())
+    }
+}
+
 /// Pair each label with its value: the nearest text to its right on the same row, else
 /// the nearest text just below it.
 fn parse_visual_zone(texts: &[(TextBox, Recognized)]) -> VisualZone {
@@ -1192,8 +1438,9 @@ fn parse_visual_zone(texts: &[(TextBox, Recognized)]) -> VisualZone {
     v
 }
 
-/// Map the ICAO layout (mm) onto the image using the MRZ lines' geometry.
-fn portrait_from_mrz(rgb: &RgbImage, format: MrzFormat, mrz_boxes: &[TextBox]) -> Option<RgbImage> {
+/// Where the ICAO layout puts the portrait, mapped onto the image through the MRZ lines'
+/// geometry.
+fn portrait_quad(format: MrzFormat, mrz_boxes: &[TextBox]) -> Option<[(f32, f32); 4]> {
     let last = mrz_boxes.last()?;
     let n = format.line_len() as f32;
     // Characters span the unclipped box width minus its padding; the pitch gives the scale.
@@ -1217,12 +1464,17 @@ fn portrait_from_mrz(rgb: &RgbImage, format: MrzFormat, mrz_boxes: &[TextBox]) -
         )
     };
     let (px, py, pw, ph) = portrait_mm(format);
-    let quad = [
+    Some([
         to_img(px, py),
         to_img(px + pw, py),
         to_img(px + pw, py + ph),
         to_img(px, py + ph),
-    ];
+    ])
+}
+
+/// The portrait on the MRZ's side, if the ICAO layout puts a photo-like area there.
+fn portrait_from_mrz(rgb: &RgbImage, format: MrzFormat, mrz_boxes: &[TextBox]) -> Option<RgbImage> {
+    let quad = portrait_quad(format, mrz_boxes)?;
     let (w, h) = rgb.dimensions();
     if quad
         .iter()
@@ -1231,7 +1483,6 @@ fn portrait_from_mrz(rgb: &RgbImage, format: MrzFormat, mrz_boxes: &[TextBox]) -
         return None;
     }
     let crop = crop_quad(rgb, &quad, 0.0);
-    let _ = doc_size_mm(format);
     looks_like_photo(&crop).then_some(crop)
 }
 
@@ -1257,8 +1508,32 @@ fn portrait_by_texture(side: &Side) -> Option<RgbImage> {
     let (w, h) = side.gray.dimensions();
     let cell = (w.max(h) / 40).max(8);
     let (gw, gh) = (w / cell, h / cell);
+    let mut tex = vec![false; (gw * gh) as usize];
+    for gy in 0..gh {
+        for gx in 0..gw {
+            let c = imageops::crop_imm(&side.gray, gx * cell, gy * cell, cell, cell).to_image();
+            let n = (cell * cell) as f32;
+            let m = c.pixels().map(|p| p.0[0] as f32).sum::<f32>() / n;
+            let v = c.pixels().map(|p| (p.0[0] as f32 - m).powi(2)).sum::<f32>() / n;
+            tex[(gy * gw + gx) as usize] = v > 150.0;
+        }
+    }
+    // Print comes in long lines or in columns of lines that start together (labels and
+    // values); a short line on its own is a picture's detail (eyes and mouths pass for short
+    // lines of print to the morphological finder).
+    let stacked = |b: &TextBox| {
+        side.boxes.iter().any(|o| {
+            let (along, across) = b.local(o.quad[0]);
+            o != b
+                && (along + b.width() / 2.0).abs() < b.height()
+                && (0.5 * b.height()..3.0 * b.height()).contains(&across.abs())
+        })
+    };
     let mut text = vec![false; (gw * gh) as usize];
     for b in &side.boxes {
+        if b.width() < 6.0 * b.height() && !stacked(b) {
+            continue;
+        }
         let xs = b.quad.iter().map(|p| p.0);
         let ys = b.quad.iter().map(|p| p.1);
         let (x0, x1) = (xs.clone().fold(f32::MAX, f32::min), xs.fold(0.0, f32::max));
@@ -1269,15 +1544,8 @@ fn portrait_by_texture(side: &Side) -> Option<RgbImage> {
             }
         }
     }
-    let mut tex = vec![false; (gw * gh) as usize];
-    for gy in 0..gh {
-        for gx in 0..gw {
-            let c = imageops::crop_imm(&side.gray, gx * cell, gy * cell, cell, cell).to_image();
-            let n = (cell * cell) as f32;
-            let m = c.pixels().map(|p| p.0[0] as f32).sum::<f32>() / n;
-            let v = c.pixels().map(|p| (p.0[0] as f32 - m).powi(2)).sum::<f32>() / n;
-            tex[(gy * gw + gx) as usize] = v > 150.0 && !text[(gy * gw + gx) as usize];
-        }
+    for (t, &is_text) in tex.iter_mut().zip(&text) {
+        *t &= !is_text;
     }
     // Largest rectangle of textured cells via per-row histograms.
     let mut best = (0u32, 0u32, 0u32, 0u32, 0u32);
@@ -1415,7 +1683,55 @@ mod tests {
             parse_printed_date("1974-08-12"),
             NaiveDate::from_ymd_opt(1974, 8, 12)
         );
+        assert_eq!(
+            parse_printed_date("23MAY1999"),
+            NaiveDate::from_ymd_opt(1999, 5, 23)
+        );
+        assert_eq!(
+            parse_printed_date("25AUG 2029"),
+            NaiveDate::from_ymd_opt(2029, 8, 25)
+        );
+        assert_eq!(
+            parse_printed_date("180CT1992"),
+            NaiveDate::from_ymd_opt(1992, 10, 18)
+        );
+        assert_eq!(
+            parse_printed_date("02 N0V 1989"),
+            NaiveDate::from_ymd_opt(1989, 11, 2)
+        );
         assert_eq!(parse_printed_date("no date"), None);
+    }
+
+    #[test]
+    fn the_printed_zone_confirms_an_mrz_field_by_field() {
+        let m = mrz::parse(
+            &[
+                "P<UTOERIKSSON<<ANNA<MARIA<<<<<<<<<<<<<<<<<<<",
+                "L898902C36UTO7408122F1204159ZE184226B<<<<<10",
+            ],
+            NaiveDate::from_ymd_opt(2010, 1, 1).unwrap(),
+        )
+        .unwrap();
+        let mut c = Confirmation::new(&m);
+        // Titles, labels and a nearly right surname confirm nothing.
+        for text in ["PASSPORT / PASSEPORT", "Surname / Nom", "Eriksen", "UTO"] {
+            c.offer(text);
+        }
+        assert_eq!(c.zone.surname, None);
+        for text in ["Eriksson", "L898902C3", "12 AUG 1974"] {
+            c.offer(text);
+        }
+        assert!(!c.complete(), "the expiry date is still to be seen");
+        // The recogniser's O for a zero in the month, and no spaces.
+        c.offer("150CT2012");
+        assert_ne!(c.zone.expiry_date, m.expiry_date, "15 OCT is not 15 APR");
+        c.offer("15APR2012");
+        assert!(c.complete(), "{:?}", c.zone);
+        assert_eq!(c.zone.surname.as_deref(), Some("Eriksson"));
+        // Given names are optional: they lend their printed spelling when seen.
+        assert_eq!(c.zone.given_names, None);
+        assert_eq!(c.zone.document_number.as_deref(), Some("L898902C3"));
+        assert_eq!(c.zone.birth_date, NaiveDate::from_ymd_opt(1974, 8, 12));
     }
 
     #[test]

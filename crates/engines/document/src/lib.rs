@@ -2,7 +2,8 @@
 //!
 //! - [`mrz`]: ICAO 9303 MRZ parsing, check digits and OCR repair (TD1, TD2, TD3, MRV-A/B).
 //! - [`text_lines`] and [`mrz_glyph`]: the MRZ without neural networks (morphological line
-//!   locator, OCR-B glyph matching), tried before PP-OCR.
+//!   locator, OCR-B glyph matching), tried before PP-OCR; the morphological lines also carry
+//!   the printed zone when the MRZ is read so.
 //! - [`ocr`]: PP-OCRv4 detection and recognition run by tract (pure Rust).
 //! - [`barcode`]: PDF417/QR decoding (rxing) and AAMVA parsing.
 //! - [`engine`]: [`DocumentEngine::read`] turns images into a [`DocumentReading`].

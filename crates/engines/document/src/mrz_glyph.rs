@@ -6,7 +6,7 @@
 //! from the font (normalised cross-correlation), which takes a few milliseconds where the
 //! PP-OCRv4 recogniser takes 150 ms per TD3 line on one core. A reading is taken only when
 //! its check digits hold as read (no repair) and every cell matched clearly (see [`accept`]);
-//! anything else is left to the neural path (see `DocumentEngine::analyze`), so the glyph
+//! anything else is left to the neural path (see `DocumentEngine::read`), so the glyph
 //! reader makes reading faster, never less careful.
 //!
 //! The font is Debian's `fonts-ocr-b` (installed by `fetch-models.sh`); without it the engine

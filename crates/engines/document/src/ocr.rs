@@ -39,7 +39,7 @@ impl TextBox {
         (b.1 - a.1).atan2(b.0 - a.0)
     }
     /// Unit vector along the text.
-    fn axis(&self) -> (f32, f32) {
+    pub fn axis(&self) -> (f32, f32) {
         let (a, b) = (self.quad[0], self.quad[1]);
         let len = self.width().max(1e-3);
         ((b.0 - a.0) / len, (b.1 - a.1) / len)
