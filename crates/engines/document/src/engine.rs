@@ -1667,38 +1667,23 @@ mod tests {
 
     #[test]
     fn printed_dates() {
-        assert_eq!(
-            parse_printed_date("12 AUG 1974"),
-            NaiveDate::from_ymd_opt(1974, 8, 12)
-        );
-        assert_eq!(
-            parse_printed_date("12.08.1974"),
-            NaiveDate::from_ymd_opt(1974, 8, 12)
-        );
-        assert_eq!(
-            parse_printed_date("08/12/1974"),
-            NaiveDate::from_ymd_opt(1974, 8, 12)
-        );
-        assert_eq!(
-            parse_printed_date("1974-08-12"),
-            NaiveDate::from_ymd_opt(1974, 8, 12)
-        );
-        assert_eq!(
-            parse_printed_date("23MAY1999"),
-            NaiveDate::from_ymd_opt(1999, 5, 23)
-        );
-        assert_eq!(
-            parse_printed_date("25AUG 2029"),
-            NaiveDate::from_ymd_opt(2029, 8, 25)
-        );
-        assert_eq!(
-            parse_printed_date("180CT1992"),
-            NaiveDate::from_ymd_opt(1992, 10, 18)
-        );
-        assert_eq!(
-            parse_printed_date("02 N0V 1989"),
-            NaiveDate::from_ymd_opt(1989, 11, 2)
-        );
+        for (printed, (y, m, d)) in [
+            ("12 AUG 1974", (1974, 8, 12)),
+            ("12.08.1974", (1974, 8, 12)),
+            ("08/12/1974", (1974, 8, 12)),
+            ("1974-08-12", (1974, 8, 12)),
+            // As recognised: no spaces, a zero for the O of OCT and NOV.
+            ("23MAY1999", (1999, 5, 23)),
+            ("25AUG 2029", (2029, 8, 25)),
+            ("180CT1992", (1992, 10, 18)),
+            ("02 N0V 1989", (1989, 11, 2)),
+        ] {
+            assert_eq!(
+                parse_printed_date(printed),
+                NaiveDate::from_ymd_opt(y, m, d),
+                "{printed}"
+            );
+        }
         assert_eq!(parse_printed_date("no date"), None);
     }
 
