@@ -47,11 +47,11 @@ const CAP_OVER_BAND: std::ops::RangeInclusive<f32> = 0.8..=1.5;
 const MIN_SCORE: f32 = 0.7;
 const MAX_DIP: f32 = 0.15;
 const MIN_LEAD: f32 = 0.01;
-/// Where no check digit covers a field (see [`unchecked`]) a wrong glyph would go unnoticed,
+/// Where no check digit covers a field (see [`Field`]) a wrong glyph would go unnoticed,
 /// so its cells must lead their runner-up by more (measured: `O` read as `Q` in a name led
-/// by 0.01–0.02), and by more again over a look-alike of the other kind (a visa's optional
-/// data may hold either; in a name it is stricter than needed, and kept simple). Elsewhere the check digits or the field's kind catch a
-/// confusion (a repair by kind makes [`accept`] leave the reading to PP-OCR).
+/// by 0.01–0.02), and by more again over a look-alike of the other kind wherever the field may
+/// hold either, checked or not (see [`Field`]). Elsewhere the check digits or the field's kind
+/// catch a confusion (a repair by kind makes [`accept`] leave the reading to PP-OCR).
 const MIN_UNCHECKED_LEAD: f32 = 0.04;
 const LOOKALIKES: [[char; 2]; 8] = [
     ['O', '0'],
@@ -64,6 +64,9 @@ const LOOKALIKES: [[char; 2]; 8] = [
     ['B', '8'],
 ];
 const MIN_LOOKALIKE_LEAD: f32 = 0.08;
+/// Cells of checked alphanumeric fields led by less than [`MIN_LOOKALIKE_LEAD`] over their
+/// look-alike that a reading may hold: each swap of them is checked against the check digits.
+const MAX_DOUBTFUL: usize = 3;
 
 /// The OCR-B glyphs as zero-mean, unit-norm templates of one MRZ cell, at a few print sizes.
 pub struct GlyphReader {
@@ -361,7 +364,7 @@ impl Templates {
 /// clearly: a name letter, which no check digit covers, must not be a guess. A cell is clear
 /// when it matches at least [`MIN_SCORE`], no more than [`MAX_DIP`] below the line's typical
 /// cell (a blot or a scratch over one glyph lowers it alone), and leads the runner-up glyph
-/// (by more in the fields no check digit covers, see [`MIN_UNCHECKED_LEAD`]). The lines must
+/// (by more where a confusion could go unnoticed, see [`MIN_UNCHECKED_LEAD`]). The lines must
 /// parse as they were read: a repair, even one the check digits confirm, is a guess the
 /// neural path can do better.
 pub fn accept(lines: &[GlyphLine], today: NaiveDate) -> Option<Mrz> {
@@ -372,36 +375,76 @@ pub fn accept(lines: &[GlyphLine], today: NaiveDate) -> Option<Mrz> {
     scores.sort_by(f32::total_cmp);
     let typical = *scores.get(scores.len() / 2)?;
     let floor = MIN_SCORE.max(typical - MAX_DIP);
+    // Cells of checked alphanumeric fields whose look-alike runs them close: (line, cell).
+    let mut doubtful = Vec::new();
     let clear = lines.iter().enumerate().all(|(k, l)| {
         l.cells.iter().enumerate().all(|(i, c)| {
             let lookalike = LOOKALIKES.contains(&[c.glyph, c.rival])
                 || LOOKALIKES.contains(&[c.rival, c.glyph]);
-            let lead = match (unchecked(lines, k, i), lookalike) {
-                (false, _) => MIN_LEAD,
-                (true, false) => MIN_UNCHECKED_LEAD,
-                (true, true) => MIN_LOOKALIKE_LEAD,
+            let field = field_of(lines, k, i);
+            if field == Field::CheckedAlphanumeric && lookalike && c.lead < MIN_LOOKALIKE_LEAD {
+                doubtful.push((k, i));
+            }
+            let lead = match (field, lookalike) {
+                (Field::Checked | Field::CheckedAlphanumeric, _) => MIN_LEAD,
+                // A name holds no digit: a digit runner-up is no alternative to its letter.
+                (Field::Name, _) | (Field::Optional, false) => MIN_UNCHECKED_LEAD,
+                (Field::Optional, true) => MIN_LOOKALIKE_LEAD,
             };
             c.score >= floor && c.lead >= lead
         })
     });
-    if !clear {
+    if !clear || doubtful.len() > MAX_DOUBTFUL {
         return None;
     }
     let texts: Vec<String> = lines.iter().map(GlyphLine::text).collect();
-    let m = mrz::repair_and_parse(&texts, today).ok()?;
-    (m.is_valid() && m.lines == texts).then_some(m)
+    let valid_as_is = |texts: &[String]| {
+        mrz::repair_and_parse(texts, today)
+            .ok()
+            .filter(|m| m.is_valid() && m.lines == texts)
+    };
+    let m = valid_as_is(&texts)?;
+    // The check digits must tell the reading from every swap of its doubtful cells for their
+    // look-alikes (`G`/`6` always pass a check digit, two swapped `O`/`0` may).
+    let ambiguous = (1..1u32 << doubtful.len()).any(|swapped| {
+        let mut other: Vec<Vec<char>> = texts.iter().map(|t| t.chars().collect()).collect();
+        for (bit, &(k, i)) in doubtful.iter().enumerate() {
+            if swapped & (1 << bit) != 0 {
+                other[k][i] = lines[k].cells[i].rival;
+            }
+        }
+        let other: Vec<String> = other.into_iter().map(String::from_iter).collect();
+        valid_as_is(&other).is_some()
+    });
+    (!ambiguous).then_some(m)
 }
 
-/// Whether cell `i` of line `k` lies in a field no check digit covers and whose alphabet
-/// does not catch a confusion: the names (TD1 line 3; line 1 from position 5 otherwise) and a
-/// visa's optional data (line 2 from position 28).
-fn unchecked(lines: &[GlyphLine], k: usize, i: usize) -> bool {
+/// What decides a cell's glyph besides the match itself.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Field {
+    /// A check digit covers it and its kind (letters only, digits only) catches a look-alike.
+    Checked,
+    /// A check digit covers it, but letters and digits are both allowed (document numbers,
+    /// optional and personal data). One look-alike swapped always breaks the check digit, two
+    /// may not: `G020464479` read `GO2O464479` kept it (24 × (3 + 7) ≡ 0 mod 10).
+    CheckedAlphanumeric,
+    /// Names: no check digit, letters and fillers only. TD1 line 3; line 1 from position 5
+    /// otherwise.
+    Name,
+    /// A visa's optional data (line 2 from position 28): no check digit, letters and digits.
+    Optional,
+}
+
+fn field_of(lines: &[GlyphLine], k: usize, i: usize) -> Field {
     let visa = lines.len() == 2 && lines[0].cells.first().is_some_and(|c| c.glyph == 'V');
     match (lines.len(), k) {
-        (3, 2) => true,
-        (2, 0) => i >= 5,
-        (2, 1) => visa && i >= 28,
-        _ => false,
+        (3, 0) if i >= 5 => Field::CheckedAlphanumeric,
+        (3, 1) if (18..29).contains(&i) => Field::CheckedAlphanumeric,
+        (3, 2) => Field::Name,
+        (2, 0) if i >= 5 => Field::Name,
+        (2, 1) if visa && i >= 28 => Field::Optional,
+        (2, 1) if !(9..28).contains(&i) => Field::CheckedAlphanumeric,
+        _ => Field::Checked,
     }
 }
 
@@ -704,6 +747,48 @@ mod tests {
 
     fn today() -> NaiveDate {
         NaiveDate::from_ymd_opt(2026, 11, 22).unwrap()
+    }
+
+    #[test]
+    fn a_look_alike_the_check_digits_cannot_tell_apart_is_left_to_the_neural_reader() {
+        // The specimen's line 2 with a 6 in the document number.
+        let number = "L898962C3";
+        let mut second = format!(
+            "{number}{}UTO7408122F1204159ZE184226B<<<<<1",
+            mrz::check_digit(number)
+        );
+        let composite = format!("{}{}{}", &second[0..10], &second[13..20], &second[21..43]);
+        second.push_str(&mrz::check_digit(&composite).to_string());
+        let clear = |text: &str| GlyphLine {
+            cells: text
+                .chars()
+                .map(|glyph| Cell {
+                    glyph,
+                    score: 0.9,
+                    rival: '<',
+                    lead: 0.3,
+                })
+                .collect(),
+        };
+        let mut lines = vec![clear(TD3[0]), clear(&second)];
+        assert!(accept(&lines, today()).is_some(), "clear cells are taken");
+        // Its 6 runs close to a G: swapping them never changes a check digit.
+        lines[1].cells[5] = Cell {
+            glyph: '6',
+            score: 0.9,
+            rival: 'G',
+            lead: 0.05,
+        };
+        assert!(accept(&lines, today()).is_none());
+        // An 8 as close to a B is told apart by the check digits: taken.
+        lines[1].cells[5].lead = 0.3;
+        lines[1].cells[1] = Cell {
+            glyph: '8',
+            score: 0.9,
+            rival: 'B',
+            lead: 0.05,
+        };
+        assert!(accept(&lines, today()).is_some());
     }
 
     /// MRZ lines drawn the ICAO way (4 mm OCR-B, 2.54 mm pitch, 4.23 mm between baselines) on
