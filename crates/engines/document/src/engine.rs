@@ -462,11 +462,6 @@ impl DocumentEngine {
         m: &Mrz,
         read: &mut Vec<(usize, TextBox, Option<Recognized>)>,
     ) -> Result<Option<VisualZone>, ReadError> {
-        let mut lines: Vec<(usize, TextBox)> = sides
-            .iter()
-            .enumerate()
-            .flat_map(|(i, s)| s.printed_lines().map(move |b| (i, b)))
-            .collect();
         // The portrait (ICAO zone V) holds no printed data, though a face's darkest details
         // pass for short lines: those come last.
         let portraits: Vec<Option<TextBox>> = sides
@@ -483,19 +478,25 @@ impl DocumentEngine {
                 along.abs() <= p.width() / 2.0 && across.abs() <= p.height() / 2.0
             })
         };
-        let key = |(i, b): &(usize, TextBox)| (in_portrait(*i, b), ink_level(&sides[*i].gray, b));
+        // Each line's key once: its ink level reads the pixels around it.
+        let mut lines: Vec<((bool, u8), usize, TextBox)> = sides
+            .iter()
+            .enumerate()
+            .flat_map(|(i, s)| s.printed_lines().map(move |b| (i, b)))
+            .map(|(i, b)| ((in_portrait(i, &b), ink_level(&sides[i].gray, &b)), i, b))
+            .collect();
         lines.sort_by(|a, b| {
-            key(a)
-                .cmp(&key(b))
-                .then_with(|| b.1.height().total_cmp(&a.1.height()))
+            a.0.cmp(&b.0)
+                .then_with(|| b.2.height().total_cmp(&a.2.height()))
         });
+        let debug = std::env::var_os("VERITY_DOC_DEBUG").is_some();
         let mut confirmation = Confirmation::new(m);
-        for (i, b) in lines {
+        for (_, i, b) in lines {
             let r = self.recognize_printed(&sides[i], &b)?;
             if let Some(r) = &r {
                 confirmation.offer(&r.text);
             }
-            if std::env::var_os("VERITY_DOC_DEBUG").is_some() {
+            if debug {
                 eprintln!(
                     "printed line {:.0}x{:.0} at {:?}: {:?}",
                     b.width(),
@@ -1313,12 +1314,9 @@ fn label_of(text: &str) -> Option<&'static str> {
 /// How dark a line's ink is: the 10th percentile of the grey levels around it.
 fn ink_level(gray: &GrayImage, b: &TextBox) -> u8 {
     let (w, h) = gray.dimensions();
-    let xs = b.quad.iter().map(|p| p.0);
-    let ys = b.quad.iter().map(|p| p.1);
-    let x0 = xs.clone().fold(f32::MAX, f32::min).max(0.0) as u32;
-    let x1 = (xs.fold(0.0, f32::max) as u32).min(w);
-    let y0 = ys.clone().fold(f32::MAX, f32::min).max(0.0) as u32;
-    let y1 = (ys.fold(0.0, f32::max) as u32).min(h);
+    let (x0, y0, x1, y1) = b.bounds();
+    let (x0, y0) = (x0.max(0.0) as u32, y0.max(0.0) as u32);
+    let (x1, y1) = ((x1.max(0.0) as u32).min(w), (y1.max(0.0) as u32).min(h));
     let mut levels: Vec<u8> = (y0..y1)
         .flat_map(|y| (x0..x1).map(move |x| (x, y)))
         .map(|(x, y)| gray.get_pixel(x, y).0[0])
@@ -1534,10 +1532,7 @@ fn portrait_by_texture(side: &Side) -> Option<RgbImage> {
         if b.width() < 6.0 * b.height() && !stacked(b) {
             continue;
         }
-        let xs = b.quad.iter().map(|p| p.0);
-        let ys = b.quad.iter().map(|p| p.1);
-        let (x0, x1) = (xs.clone().fold(f32::MAX, f32::min), xs.fold(0.0, f32::max));
-        let (y0, y1) = (ys.clone().fold(f32::MAX, f32::min), ys.fold(0.0, f32::max));
+        let (x0, y0, x1, y1) = b.bounds();
         for gy in (y0 as u32 / cell)..=((y1 as u32 / cell).min(gh.saturating_sub(1))) {
             for gx in (x0 as u32 / cell)..=((x1 as u32 / cell).min(gw.saturating_sub(1))) {
                 text[(gy * gw + gx) as usize] = true;

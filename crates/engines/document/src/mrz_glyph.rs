@@ -49,9 +49,11 @@ const MAX_DIP: f32 = 0.15;
 const MIN_LEAD: f32 = 0.01;
 /// Where no check digit covers a field (see [`Field`]) a wrong glyph would go unnoticed,
 /// so its cells must lead their runner-up by more (measured: `O` read as `Q` in a name led
-/// by 0.01–0.02), and by more again over a look-alike of the other kind wherever the field may
-/// hold either, checked or not (see [`Field`]). Elsewhere the check digits or the field's kind
-/// catch a confusion (a repair by kind makes [`accept`] leave the reading to PP-OCR).
+/// by 0.01–0.02), and by more again over a look-alike of the other kind in a visa's optional
+/// data, which may hold either. In checked fields that may hold either, a close look-alike is
+/// swapped and tried against the check digits instead (see [`accept`]); elsewhere the check
+/// digits or the field's kind catch a confusion (a repair by kind makes [`accept`] leave the
+/// reading to PP-OCR).
 const MIN_UNCHECKED_LEAD: f32 = 0.04;
 const LOOKALIKES: [[char; 2]; 8] = [
     ['O', '0'],
@@ -772,22 +774,16 @@ mod tests {
         };
         let mut lines = vec![clear(TD3[0]), clear(&second)];
         assert!(accept(&lines, today()).is_some(), "clear cells are taken");
-        // Its 6 runs close to a G: swapping them never changes a check digit.
-        lines[1].cells[5] = Cell {
-            glyph: '6',
-            score: 0.9,
-            rival: 'G',
-            lead: 0.05,
+        let close = |cell: &mut Cell, rival: char| {
+            cell.rival = rival;
+            cell.lead = 0.05;
         };
+        // Its 6 runs close to a G: swapping them never changes a check digit.
+        close(&mut lines[1].cells[5], 'G');
         assert!(accept(&lines, today()).is_none());
         // An 8 as close to a B is told apart by the check digits: taken.
         lines[1].cells[5].lead = 0.3;
-        lines[1].cells[1] = Cell {
-            glyph: '8',
-            score: 0.9,
-            rival: 'B',
-            lead: 0.05,
-        };
+        close(&mut lines[1].cells[1], 'B');
         assert!(accept(&lines, today()).is_some());
     }
 

@@ -39,10 +39,17 @@ impl TextBox {
         (b.1 - a.1).atan2(b.0 - a.0)
     }
     /// Unit vector along the text.
-    pub fn axis(&self) -> (f32, f32) {
+    fn axis(&self) -> (f32, f32) {
         let (a, b) = (self.quad[0], self.quad[1]);
         let len = self.width().max(1e-3);
         ((b.0 - a.0) / len, (b.1 - a.1) / len)
+    }
+    /// The upright rectangle around the quad: (left, top, right, bottom).
+    pub fn bounds(&self) -> (f32, f32, f32, f32) {
+        self.quad.iter().fold(
+            (f32::MAX, f32::MAX, f32::MIN, f32::MIN),
+            |(x0, y0, x1, y1), p| (x0.min(p.0), y0.min(p.1), x1.max(p.0), y1.max(p.1)),
+        )
     }
     /// Where `p` lies relative to the centre: (along the text, across it, downwards positive).
     pub fn local(&self, p: (f32, f32)) -> (f32, f32) {

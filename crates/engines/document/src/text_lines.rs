@@ -225,8 +225,12 @@ impl Region {
         let at = |s: f32, t: f32| (cx + s * ux + t * nx, cy + s * uy + t * ny);
         let inked = |s: f32| {
             let (x, y) = at(s, 0.0);
-            ink.get_pixel_checked(x.round() as u32, y.round() as u32)
-                .is_some_and(|p| p[0] > 0)
+            let (x, y) = (x.round(), y.round());
+            x >= 0.0
+                && y >= 0.0
+                && ink
+                    .get_pixel_checked(x as u32, y as u32)
+                    .is_some_and(|p| p[0] > 0)
         };
         let marks = (-hl as i32..=hl as i32)
             .map(|s| inked(s as f32))
