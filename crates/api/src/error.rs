@@ -117,6 +117,7 @@ impl IntoResponse for ApiError {
             ApiError::Domain(DomainError::Rule(text)) => detail(StatusCode::BAD_REQUEST, text),
             ApiError::Domain(DomainError::NotFound) => detail(StatusCode::NOT_FOUND, "Not found."),
             ApiError::Domain(DomainError::Forbidden(text)) => detail(StatusCode::FORBIDDEN, text),
+            ApiError::Domain(DomainError::Conflict(text)) => detail(StatusCode::CONFLICT, text),
             ApiError::NotAuthenticated => detail(
                 StatusCode::FORBIDDEN,
                 "Authentication credentials were not provided.",

@@ -20,6 +20,10 @@ pub enum Error {
     /// The caller may not do this (403).
     #[error("{0}")]
     Forbidden(String),
+    /// The resource is in a state that refuses this now, though it may accept it later:
+    /// `{"detail": "..."}` (409).
+    #[error("{0}")]
+    Conflict(String),
 }
 
 impl From<FieldErrors> for Error {

@@ -14,6 +14,7 @@ pub mod error;
 pub mod fields;
 pub mod ids;
 pub mod legacy;
+pub mod rerun;
 pub mod review;
 pub mod rules;
 pub mod sandbox;

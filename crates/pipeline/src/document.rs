@@ -218,27 +218,6 @@ impl DocumentRunner {
     }
 }
 
-async fn capture_bytes(
-    input: &NodeInput<'_>,
-    kind: CaptureKind,
-) -> anyhow::Result<Option<Vec<u8>>> {
-    let Some(capture) = input.captures.iter().find(|c| c.kind == kind) else {
-        return Ok(None);
-    };
-    input
-        .media
-        .get(&capture.object_key)
-        .await
-        .with_context(|| format!("reading the stored {}", kind.as_str()))?
-        .map(Some)
-        .ok_or_else(|| {
-            anyhow::anyhow!(
-                "the stored {} is missing from the media store",
-                kind.as_str()
-            )
-        })
-}
-
 #[async_trait]
 impl NodeRunner for DocumentRunner {
     async fn run(&self, input: &NodeInput<'_>) -> anyhow::Result<NodeOutput> {
@@ -251,10 +230,10 @@ impl NodeRunner for DocumentRunner {
                 .then(|| input.media_url(CaptureKind::DocumentBack.as_str())),
             portrait: None,
         };
-        let Some(front) = capture_bytes(input, CaptureKind::DocumentFront).await? else {
+        let Some(front) = input.capture_bytes(CaptureKind::DocumentFront).await? else {
             return Ok(unrecognised(&urls, "no_front_image"));
         };
-        let back = capture_bytes(input, CaptureKind::DocumentBack).await?;
+        let back = input.capture_bytes(CaptureKind::DocumentBack).await?;
         let reading = match self.reader.read(front, back).await? {
             Ok(reading) => reading,
             Err(ReadError::CouldNotRecognizeDocument) => {

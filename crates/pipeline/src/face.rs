@@ -189,17 +189,6 @@ fn no_selfie(mut payload: Map<String, Value>, what: &str) -> NodeOutput {
     }
 }
 
-/// Reads a stored capture's bytes.
-async fn capture_bytes(
-    input: &NodeInput<'_>,
-    kind: CaptureKind,
-) -> anyhow::Result<Option<Vec<u8>>> {
-    match input.captures.iter().rev().find(|c| c.kind == kind) {
-        Some(capture) => Ok(input.media.get(&capture.object_key).await?),
-        None => Ok(None),
-    }
-}
-
 /// The face-match reference: the document portrait the OCR node cropped when it reports one,
 /// else the `portrait_image` given at creation (Biometric Authentication). Returns the bytes
 /// and the media name they are served under.
@@ -349,7 +338,7 @@ impl FaceRunner {
         } else {
             None
         };
-        let selfie = capture_bytes(input, CaptureKind::Selfie).await?;
+        let selfie = input.capture_bytes(CaptureKind::Selfie).await?;
         let analysis = match selfie {
             Some(bytes) => {
                 self.blocking(move |engine| {
@@ -441,11 +430,7 @@ impl FaceRunner {
             .context("stored liveness challenge does not parse")?;
         let mut frames = Vec::with_capacity(submitted.frames.len());
         for frame in &submitted.frames {
-            let image = input
-                .media
-                .get(&frame.object_key)
-                .await?
-                .with_context(|| format!("liveness frame {} is missing", frame.object_key))?;
+            let image = input.frame_bytes(&frame.object_key).await?;
             frames.push(ActiveFrame {
                 timestamp_ms: challenge.issued_at_ms + frame.offset_ms,
                 image,
@@ -462,7 +447,7 @@ impl FaceRunner {
     }
 
     async fn face_match(&self, input: &NodeInput<'_>) -> anyhow::Result<NodeOutput> {
-        let selfie = capture_bytes(input, CaptureKind::Selfie).await?;
+        let selfie = input.capture_bytes(CaptureKind::Selfie).await?;
         let reference = reference(input).await?;
         let mut payload = Map::new();
         payload.insert("source_image_session_id".into(), Value::Null);

@@ -8,17 +8,33 @@ use async_trait::async_trait;
 use serde_json::{Map, Value};
 use std::collections::HashMap;
 use std::sync::Arc;
+use verity_domain::capture::CaptureKind;
 use verity_domain::decision::FeatureResult;
 use verity_domain::rules::Risk;
 use verity_domain::session::Session;
 use verity_domain::workflow::{Feature, WorkflowFeature};
-use verity_store::{MediaStore, StoredCapture};
+use verity_store::{sha256_hex, BoundInputs, MediaStore, StoredCapture};
 
-/// Everything a runner may read. Media bytes are fetched from `media` by the captures' keys.
+/// A bound input whose bytes no longer match the digest taken at upload (or that submit never
+/// bound): the node fails closed and the worker sends the session to review.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TamperedInput(pub String);
+
+impl std::fmt::Display for TamperedInput {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "input integrity: {}", self.0)
+    }
+}
+
+impl std::error::Error for TamperedInput {}
+
+/// Everything a runner may read. Media bytes are read only through [`NodeInput::capture_bytes`]
+/// and [`NodeInput::frame_bytes`], which return the objects submit bound to the job and check
+/// their digests.
 pub struct NodeInput<'a> {
     pub session: &'a Session,
     pub node: &'a WorkflowFeature,
-    pub captures: &'a [StoredCapture],
+    pub bound: &'a BoundInputs,
     /// Results of the session's nodes already decided (this run's and, on a resubmission,
     /// the kept ones), in workflow order.
     pub prior: &'a [FeatureResult],
@@ -35,12 +51,54 @@ impl NodeInput<'_> {
         format!("{}/{name}/", self.media_base)
     }
 
-    pub fn has_capture(&self, kind: verity_domain::capture::CaptureKind) -> bool {
-        self.captures.iter().any(|c| c.kind == kind)
+    pub fn capture(&self, kind: CaptureKind) -> Option<&StoredCapture> {
+        self.bound.captures.iter().find(|c| c.kind == kind)
+    }
+
+    pub fn has_capture(&self, kind: CaptureKind) -> bool {
+        self.capture(kind).is_some()
+    }
+
+    /// The bytes of the bound capture of `kind` (`None` when the person sent none).
+    pub async fn capture_bytes(&self, kind: CaptureKind) -> anyhow::Result<Option<Vec<u8>>> {
+        let Some(capture) = self.capture(kind) else {
+            return Ok(None);
+        };
+        read_bound(self.media, &capture.object_key, capture.sha256.as_deref())
+            .await
+            .map(Some)
+    }
+
+    /// The bytes of a liveness frame; a frame submit did not bind is refused.
+    pub async fn frame_bytes(&self, object_key: &str) -> anyhow::Result<Vec<u8>> {
+        let Some((_, sha256)) = self.bound.frames.iter().find(|(key, _)| key == object_key) else {
+            return Err(TamperedInput(format!(
+                "liveness frame {object_key} was not bound at submit"
+            ))
+            .into());
+        };
+        read_bound(self.media, object_key, sha256.as_deref()).await
     }
 
     pub fn prior_of(&self, feature: Feature) -> Option<&FeatureResult> {
         self.prior.iter().find(|r| r.feature == feature)
+    }
+}
+
+/// Reads a bound object and checks it against the digest taken at upload.
+async fn read_bound(
+    media: &MediaStore,
+    object_key: &str,
+    sha256: Option<&str>,
+) -> anyhow::Result<Vec<u8>> {
+    let bytes = media.get(object_key).await?.ok_or_else(|| {
+        anyhow::anyhow!("the bound object {object_key} is missing from the media store")
+    })?;
+    match sha256 {
+        Some(expected) if sha256_hex(&bytes) != expected => {
+            Err(TamperedInput(format!("{object_key} changed after submit")).into())
+        }
+        _ => Ok(bytes),
     }
 }
 
@@ -106,5 +164,25 @@ impl Engines {
             .filter(|(_, runner)| runner.available())
             .map(|(feature, _)| *feature)
             .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_bound_object_whose_bytes_changed_fails_closed() {
+        let dir = tempfile::tempdir().unwrap();
+        let media = MediaStore::from_url(dir.path().to_str().unwrap()).unwrap();
+        media.put("a/selfie", b"submitted".to_vec()).await.unwrap();
+        let digest = sha256_hex(b"submitted");
+        let read = read_bound(&media, "a/selfie", Some(&digest)).await.unwrap();
+        assert_eq!(read, b"submitted");
+        media.put("a/selfie", b"swapped".to_vec()).await.unwrap();
+        let error = read_bound(&media, "a/selfie", Some(&digest))
+            .await
+            .unwrap_err();
+        assert!(error.downcast_ref::<TamperedInput>().is_some(), "{error:#}");
     }
 }

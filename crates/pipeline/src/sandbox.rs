@@ -476,7 +476,7 @@ impl SandboxRunner {
                 "document_type": "UTILITY_BILL",
                 "document_subtype": "electricity",
                 "document_language": "en",
-                "document_metadata": {"file_size": input.captures.iter().find(|c| c.kind == CaptureKind::PoaDocument).map(|c| c.size_bytes), "content_type": input.captures.iter().find(|c| c.kind == CaptureKind::PoaDocument).map(|c| c.content_type.clone()), "is_tampered": false, "is_signed": false, "processed_by_known_editor": false, "has_different_creation_mod_date": false},
+                "document_metadata": {"file_size": input.capture(CaptureKind::PoaDocument).map(|c| c.size_bytes), "content_type": input.capture(CaptureKind::PoaDocument).map(|c| c.content_type.clone()), "is_tampered": false, "is_signed": false, "processed_by_known_editor": false, "has_different_creation_mod_date": false},
                 "issuer": "Sandbox Energy Ltd.",
                 "issue_date": (today - Duration::days(21)).to_string(),
                 "expiration_date": null,

@@ -2,7 +2,7 @@
 //! write every node's result together with the job's progress, then decide the session.
 
 use crate::evaluate::{judge, Context};
-use crate::runner::{Engines, NodeInput, NodeRunner};
+use crate::runner::{Engines, NodeInput, NodeRunner, TamperedInput};
 use crate::sandbox::SandboxRunner;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -11,6 +11,7 @@ use tokio::task::JoinSet;
 use verity_domain::decision::FeatureResult;
 use verity_domain::rules;
 use verity_domain::session::Environment;
+use verity_domain::status::SessionStatus;
 use verity_domain::workflow::{Feature, WorkflowFeature};
 use verity_domain::Timestamp;
 use verity_store::{ClaimedJob, NodeWrite, Store};
@@ -119,6 +120,20 @@ impl Worker {
             Ok(JobEnd::LeaseLost) => {
                 tracing::warn!(job = %job.id, "lease lost; another worker continues")
             }
+            Err(error) if error.downcast_ref::<TamperedInput>().is_some() => {
+                // Fail closed: no verdict is made on evidence that changed after submit; a
+                // person looks at the case.
+                tracing::error!(job = %job.id, error = %format!("{error:#}"), "a bound input changed after submit; the session goes to review");
+                let total_ms =
+                    (Timestamp::now().micros() - job.submitted_at.micros()) as f64 / 1000.0;
+                if let Err(error) = self
+                    .store
+                    .finish_job(&job, SessionStatus::InReview, total_ms)
+                    .await
+                {
+                    tracing::warn!(%error, "could not finish a job whose inputs changed");
+                }
+            }
             Err(error) => {
                 let backoff = 2i64
                     .saturating_pow(job.attempts.clamp(0, 8) as u32)
@@ -145,7 +160,12 @@ impl Worker {
         let settings = store
             .pinned_workflow(job.application_id, session.workflow_version_id)
             .await?;
-        let captures = store.captures(session.id).await?;
+        let bound = match &job.inputs {
+            Some(inputs) => inputs.clone(),
+            // Enqueued before submit bound its inputs: the session's uploads are refused while
+            // the job is open, so its current media are frozen from here on.
+            None => store.media_inputs(session.id).await?,
+        };
         let device_info = store.device_info(session.id).await?;
         let mut results = store.feature_results(&session).await?;
         let media_base = format!(
@@ -195,7 +215,7 @@ impl Worker {
             let input = NodeInput {
                 session: &session,
                 node: &node,
-                captures: &captures,
+                bound: &bound,
                 prior: &results,
                 media: &store.media,
                 device_info: device_info.as_ref(),

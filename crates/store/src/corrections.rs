@@ -158,9 +158,10 @@ impl Store {
             }
         }
         let (feature, previous) = target.ok_or_else(not_found)?;
-        sqlx::query("UPDATE feature_results SET status = $1, updated_at = $2 WHERE session_id = $3 AND node_id = $4")
+        sqlx::query("UPDATE feature_results SET status = $1, updated_at = $2, overridden_by = $3 WHERE session_id = $4 AND node_id = $5")
             .bind(update.new_status.as_str())
             .bind(now.micros())
+            .bind(actor)
             .bind(id.to_string())
             .bind(&node_id)
             .execute(&mut *tx)

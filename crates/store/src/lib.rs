@@ -48,7 +48,9 @@ pub use error::{Error, Result};
 pub use face_templates::{BlocklistedFace, StoredFaceTemplate};
 pub use liveness::{ChallengeIssue, LivenessChallenge, LivenessFrame, LIVENESS_FRAME_KIND};
 pub use media::MediaStore;
-pub use processing::{nodes_to_run, ClaimedJob, JobInfo, NodeWrite, StoredCapture, Submitted};
+pub use processing::{
+    sha256_hex, BoundInputs, ClaimedJob, JobInfo, NodeWrite, StoredCapture, Submitted,
+};
 pub use sealing::Sealer;
 pub use sessions::{DeletedSession, SessionFilters, SessionOrdering};
 pub use webhooks::{

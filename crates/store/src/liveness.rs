@@ -7,7 +7,7 @@
 //! only while the session is In Progress, and the arrival time is the server's.
 
 use crate::error::{corrupt, rule, Result};
-use crate::processing::record_activity;
+use crate::processing::{record_activity, refuse_if_submitted, sha256_hex};
 use crate::Store;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -55,8 +55,10 @@ pub(crate) fn frames_prefix(session: &Session) -> String {
     format!("{}/{}/liveness/", session.application_id, session.id)
 }
 
-fn frame_key(session: &Session, nonce: &str, index: usize) -> String {
-    format!("{}{nonce}/{index:03}.jpg", frames_prefix(session))
+/// Each submission's frames are new objects (`upload`), so a refused repeat for the same
+/// challenge can never overwrite the frames a job was bound to.
+fn frame_key(session: &Session, nonce: &str, upload: &str, index: usize) -> String {
+    format!("{}{nonce}/{upload}/{index:03}.jpg", frames_prefix(session))
 }
 
 /// Removes the session's challenges and their frames' media rows (a resubmitted selfie starts
@@ -121,6 +123,7 @@ impl Store {
                 "Liveness challenges are issued only while the session is In Progress.",
             ));
         }
+        refuse_if_submitted(&mut tx, session.id, "A liveness challenge").await?;
         let issued: i64 =
             sqlx::query_scalar("SELECT COUNT(*) FROM liveness_challenges WHERE session_id = $1")
                 .bind(session.id.to_string())
@@ -188,9 +191,10 @@ impl Store {
     ) -> Result<Vec<LivenessFrame>> {
         let mut stored = Vec::with_capacity(frames.len());
         let mut sizes = Vec::with_capacity(frames.len());
+        let upload = uuid::Uuid::new_v4().simple().to_string();
         for (index, (bytes, offset_ms)) in frames.into_iter().enumerate() {
-            let object_key = frame_key(session, nonce, index);
-            sizes.push(bytes.len() as i64);
+            let object_key = frame_key(session, nonce, &upload, index);
+            sizes.push((bytes.len() as i64, sha256_hex(&bytes)));
             self.media.put(&object_key, bytes).await?;
             stored.push(LivenessFrame {
                 object_key,
@@ -199,6 +203,20 @@ impl Store {
         }
         let mut tx = self.db.write.begin().await?;
         let open = record_activity(&mut tx, session.id, received_at).await?;
+        let submitted = if open {
+            refuse_if_submitted(&mut tx, session.id, "Sending liveness frames")
+                .await
+                .err()
+        } else {
+            None
+        };
+        if let Some(refusal) = submitted {
+            drop(tx);
+            for frame in &stored {
+                self.media.delete(&frame.object_key).await?;
+            }
+            return Err(refusal);
+        }
         let taken = open
             && sqlx::query(
                 "UPDATE liveness_challenges SET submitted_at = $1, frames = $2 \
@@ -223,10 +241,10 @@ impl Store {
                 "Liveness frames are accepted only while the session is In Progress."
             }));
         }
-        for (frame, size) in stored.iter().zip(sizes) {
+        for (frame, (size, sha256)) in stored.iter().zip(sizes) {
             sqlx::query(
-                "INSERT INTO media (object_key, session_id, application_id, kind, content_type, size_bytes, created_at) \
-                 VALUES ($1, $2, $3, $4, 'image/jpeg', $5, $6)",
+                "INSERT INTO media (object_key, session_id, application_id, kind, content_type, size_bytes, created_at, sha256) \
+                 VALUES ($1, $2, $3, $4, 'image/jpeg', $5, $6, $7)",
             )
             .bind(&frame.object_key)
             .bind(session.id.to_string())
@@ -234,6 +252,7 @@ impl Store {
             .bind(LIVENESS_FRAME_KIND)
             .bind(size)
             .bind(received_at.micros())
+            .bind(sha256)
             .execute(&mut *tx)
             .await?;
         }

@@ -4,15 +4,16 @@
 //! Every job write after the claim is conditional on `lease_owner`: a worker that lost its
 //! lease (it stalled past `lease_until` and another took over) writes nothing.
 
-use crate::activity::insert_event;
+use crate::activity::{insert_event, insert_review};
 use crate::error::{corrupt, rule, Result};
 use crate::{Dialect, Store};
 use serde_json::{json, Value};
 use sqlx::Row;
-use verity_domain::capture::{step_captures, CaptureKind, CheckedCapture};
+use verity_domain::capture::{CaptureKind, CheckedCapture};
 use verity_domain::decision::FeatureResult;
 use verity_domain::ids::{ApplicationId, SessionId, SessionToken, WorkflowVersionId};
-use verity_domain::review::SessionEvent;
+use verity_domain::rerun::RunPlan;
+use verity_domain::review::{ActivityType, Review, SessionEvent};
 use verity_domain::session::Session;
 use verity_domain::status::SessionStatus;
 use verity_domain::workflow::{Feature, WorkflowSettings};
@@ -29,6 +30,9 @@ pub struct ClaimedJob {
     pub attempts: i64,
     pub submitted_at: Timestamp,
     pub lease_owner: String,
+    /// The media submit bound to the job; `None` for jobs enqueued before inputs were bound
+    /// (their sessions' uploads are refused while the job is open, so the current rows hold).
+    pub inputs: Option<BoundInputs>,
 }
 
 /// A session's latest job, as the flow's status shows it.
@@ -51,7 +55,87 @@ pub struct StoredCapture {
     pub object_key: String,
     pub content_type: String,
     pub size_bytes: i64,
+    /// Hex SHA-256 of the bytes as uploaded (`None` for rows written before digests were kept).
+    pub sha256: Option<String>,
 }
+
+/// What a job's nodes may read: the session's media as its submit bound them. Uploads are
+/// refused while the job is open and every upload is a new object, so these keys never see
+/// other bytes; the nodes check the digests all the same and fail closed on a mismatch.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct BoundInputs {
+    pub captures: Vec<StoredCapture>,
+    /// Liveness frames: object key and digest.
+    pub frames: Vec<(String, Option<String>)>,
+}
+
+impl BoundInputs {
+    fn from_rows(rows: &[sqlx::any::AnyRow]) -> Result<BoundInputs> {
+        let mut inputs = BoundInputs::default();
+        for row in rows {
+            let kind: String = row.try_get("kind")?;
+            let object_key: String = row.try_get("object_key")?;
+            let sha256: Option<String> = row.try_get("sha256")?;
+            if kind == crate::liveness::LIVENESS_FRAME_KIND {
+                inputs.frames.push((object_key, sha256));
+            } else if let Some(kind) = CaptureKind::parse(&kind) {
+                inputs.captures.push(StoredCapture {
+                    kind,
+                    object_key,
+                    content_type: row.try_get("content_type")?,
+                    size_bytes: row.try_get("size_bytes")?,
+                    sha256,
+                });
+            }
+        }
+        Ok(inputs)
+    }
+
+    fn to_json(&self) -> Value {
+        let captures = self.captures.iter().map(|c| {
+            json!({"object_key": c.object_key, "kind": c.kind.as_str(), "content_type": c.content_type,
+                   "size_bytes": c.size_bytes, "sha256": c.sha256})
+        });
+        let frames = self.frames.iter().map(|(key, sha256)| {
+            json!({"object_key": key, "kind": crate::liveness::LIVENESS_FRAME_KIND, "sha256": sha256})
+        });
+        Value::Array(captures.chain(frames).collect())
+    }
+
+    fn from_json(text: &str) -> Result<BoundInputs> {
+        let corrupt_inputs = || corrupt("job inputs", text);
+        let items: Vec<Value> = serde_json::from_str(text)?;
+        let mut inputs = BoundInputs::default();
+        for item in items {
+            let field = |name: &str| item.get(name).and_then(Value::as_str).map(str::to_owned);
+            let object_key = field("object_key").ok_or_else(corrupt_inputs)?;
+            let kind = field("kind").ok_or_else(corrupt_inputs)?;
+            if kind == crate::liveness::LIVENESS_FRAME_KIND {
+                inputs.frames.push((object_key, field("sha256")));
+                continue;
+            }
+            inputs.captures.push(StoredCapture {
+                kind: CaptureKind::parse(&kind).ok_or_else(corrupt_inputs)?,
+                object_key,
+                content_type: field("content_type").ok_or_else(corrupt_inputs)?,
+                size_bytes: item
+                    .get("size_bytes")
+                    .and_then(Value::as_i64)
+                    .ok_or_else(corrupt_inputs)?,
+                sha256: field("sha256"),
+            });
+        }
+        Ok(inputs)
+    }
+}
+
+/// Hex SHA-256 of an upload, kept with its media row.
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    use sha2::Digest;
+    hex::encode(sha2::Sha256::digest(bytes))
+}
+
+const MEDIA_COLUMNS: &str = "object_key, kind, content_type, size_bytes, sha256";
 
 /// What a submit did.
 #[derive(Debug, Clone, PartialEq)]
@@ -75,8 +159,36 @@ fn string_list(text: &str) -> Result<Vec<String>> {
     Ok(serde_json::from_str(text)?)
 }
 
-pub(crate) fn capture_key(app: ApplicationId, session: SessionId, kind: CaptureKind) -> String {
-    format!("{app}/{session}/captures/{}", kind.as_str())
+/// Every upload is a new object: a key bound to a job never sees other bytes.
+fn capture_key(app: ApplicationId, session: SessionId, kind: CaptureKind) -> String {
+    format!(
+        "{app}/{session}/captures/{}/{}",
+        kind.as_str(),
+        uuid::Uuid::new_v4().simple()
+    )
+}
+
+/// Refuses a change to a submitted session's evidence: while a processing job is open, its
+/// inputs are frozen (checked inside the transaction that holds the session row).
+pub(crate) async fn refuse_if_submitted(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    session: SessionId,
+    what: &str,
+) -> Result<()> {
+    let open: Option<String> = sqlx::query_scalar(
+        "SELECT id FROM processing_jobs WHERE session_id = $1 AND state <> 'done'",
+    )
+    .bind(session.to_string())
+    .fetch_optional(&mut **tx)
+    .await?;
+    match open {
+        Some(_) => Err(crate::error::Error::Domain(verity_domain::Error::Conflict(
+            format!(
+                "{what} is refused: this session was submitted and its captures are frozen until it is decided or a resubmission reopens the step."
+            ),
+        ))),
+        None => Ok(()),
+    }
 }
 
 /// Records the person's activity on an `In Progress` session inside `tx` (keeping it from
@@ -98,25 +210,25 @@ pub(crate) async fn record_activity(
         == 1)
 }
 
-/// The nodes a submit runs: those being resubmitted, or all of them.
-pub fn nodes_to_run(session: &Session) -> Vec<String> {
-    let resubmitted: Option<Vec<String>> = session
-        .resubmit_info
-        .as_ref()
-        .and_then(|info| info.get("nodes_to_resubmit"))
-        .and_then(Value::as_array)
-        .map(|nodes| {
-            nodes
-                .iter()
-                .filter_map(|n| n.get("node_id").and_then(Value::as_str).map(str::to_owned))
-                .collect()
-        });
-    session
-        .nodes
-        .iter()
-        .map(|n| n.node_id.clone())
-        .filter(|id| resubmitted.as_ref().is_none_or(|r| r.contains(id)))
-        .collect()
+/// Deletes the session's media rows of `kind` inside `tx`; returns their object keys, which the
+/// caller deletes after committing.
+async fn take_capture_rows(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    session: SessionId,
+    kind: CaptureKind,
+) -> Result<Vec<String>> {
+    let keys: Vec<String> =
+        sqlx::query_scalar("SELECT object_key FROM media WHERE session_id = $1 AND kind = $2")
+            .bind(session.to_string())
+            .bind(kind.as_str())
+            .fetch_all(&mut **tx)
+            .await?;
+    sqlx::query("DELETE FROM media WHERE session_id = $1 AND kind = $2")
+        .bind(session.to_string())
+        .bind(kind.as_str())
+        .execute(&mut **tx)
+        .await?;
+    Ok(keys)
 }
 
 impl Store {
@@ -169,13 +281,7 @@ impl Store {
         }
         let now = Timestamp::now();
         let redo: Vec<CaptureKind> = if previous == SessionStatus::Resubmitted {
-            let nodes = nodes_to_run(session);
-            session
-                .nodes
-                .iter()
-                .filter(|n| nodes.contains(&n.node_id))
-                .flat_map(|n| step_captures(n.feature).iter().map(|(kind, _)| *kind))
-                .collect()
+            RunPlan::of(session).captures
         } else {
             Vec::new()
         };
@@ -196,11 +302,9 @@ impl Store {
             drop(tx);
             return self.session(session.application_id, session.id).await;
         }
+        let mut discarded = Vec::new();
         for kind in &redo {
-            sqlx::query("DELETE FROM media WHERE object_key = $1")
-                .bind(capture_key(session.application_id, session.id, *kind))
-                .execute(&mut *tx)
-                .await?;
+            discarded.extend(take_capture_rows(&mut tx, session.id, *kind).await?);
         }
         // A selfie taken again means a new liveness challenge: the earlier ones (and their
         // frames) go, so the new attempt has its own budget and its own frames.
@@ -217,10 +321,8 @@ impl Store {
         insert_event(&mut tx, session.application_id, &event).await?;
         tx.commit().await?;
         self.outbox.notify_one();
-        for kind in redo {
-            self.media
-                .delete(&capture_key(session.application_id, session.id, kind))
-                .await?;
+        for key in discarded {
+            self.media.delete(&key).await?;
         }
         if redo_liveness {
             self.media
@@ -242,7 +344,7 @@ impl Store {
         Ok(())
     }
 
-    /// Stores (or replaces) one capture of an `In Progress` session.
+    /// Stores (or replaces) one capture of an `In Progress` session that is not submitted.
     pub async fn store_capture(
         &self,
         session: &Session,
@@ -251,25 +353,30 @@ impl Store {
     ) -> Result<StoredCapture> {
         let key = capture_key(session.application_id, session.id, kind);
         let size = capture.bytes.len() as i64;
+        let sha256 = sha256_hex(&capture.bytes);
         self.media.put(&key, capture.bytes).await?;
         let now = Timestamp::now();
         let mut tx = self.db.write.begin().await?;
         // An upload is the person's activity: it keeps the session from being abandoned.
         let open = record_activity(&mut tx, session.id, now).await?;
-        if !open {
+        let refusal = if open {
+            refuse_if_submitted(&mut tx, session.id, "Uploading")
+                .await
+                .err()
+        } else {
+            Some(rule(
+                "Captures are accepted only while the session is In Progress.",
+            ))
+        };
+        if let Some(refusal) = refusal {
             drop(tx);
             self.media.delete(&key).await?;
-            return Err(rule(
-                "Captures are accepted only while the session is In Progress.",
-            ));
+            return Err(refusal);
         }
-        sqlx::query("DELETE FROM media WHERE object_key = $1")
-            .bind(&key)
-            .execute(&mut *tx)
-            .await?;
+        let replaced = take_capture_rows(&mut tx, session.id, kind).await?;
         sqlx::query(
-            "INSERT INTO media (object_key, session_id, application_id, kind, content_type, size_bytes, created_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7)",
+            "INSERT INTO media (object_key, session_id, application_id, kind, content_type, size_bytes, created_at, sha256) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
         )
         .bind(&key)
         .bind(session.id.to_string())
@@ -278,38 +385,36 @@ impl Store {
         .bind(capture.content_type)
         .bind(size)
         .bind(now.micros())
+        .bind(&sha256)
         .execute(&mut *tx)
         .await?;
         tx.commit().await?;
+        for old in replaced {
+            self.media.delete(&old).await?;
+        }
         Ok(StoredCapture {
             kind,
             object_key: key,
             content_type: capture.content_type.to_owned(),
             size_bytes: size,
+            sha256: Some(sha256),
         })
     }
 
     /// The session's stored captures.
     pub async fn captures(&self, session: SessionId) -> Result<Vec<StoredCapture>> {
-        let rows = sqlx::query(
-            "SELECT object_key, kind, content_type, size_bytes FROM media WHERE session_id = $1",
-        )
+        Ok(self.media_inputs(session).await?.captures)
+    }
+
+    /// The session's current captures and liveness frames.
+    pub async fn media_inputs(&self, session: SessionId) -> Result<BoundInputs> {
+        let rows = sqlx::query(&format!(
+            "SELECT {MEDIA_COLUMNS} FROM media WHERE session_id = $1 ORDER BY created_at"
+        ))
         .bind(session.to_string())
         .fetch_all(&self.db.read)
         .await?;
-        let mut out = Vec::new();
-        for row in rows {
-            let kind: String = row.try_get("kind")?;
-            if let Some(kind) = CaptureKind::parse(&kind) {
-                out.push(StoredCapture {
-                    kind,
-                    object_key: row.try_get("object_key")?,
-                    content_type: row.try_get("content_type")?,
-                    size_bytes: row.try_get("size_bytes")?,
-                });
-            }
-        }
-        Ok(out)
+        BoundInputs::from_rows(&rows)
     }
 
     /// Enqueues the session's processing in the same transaction that checks it is
@@ -355,16 +460,26 @@ impl Store {
                 _ => Err(rule("Only a session In Progress can be submitted.")),
             };
         }
+        // The evidence is bound in the transaction that holds the session row: an upload
+        // either committed before (and is bound) or is refused after (the job is open).
+        let rows = sqlx::query(&format!(
+            "SELECT {MEDIA_COLUMNS} FROM media WHERE session_id = $1 ORDER BY created_at"
+        ))
+        .bind(session.id.to_string())
+        .fetch_all(&mut *tx)
+        .await?;
+        let inputs = BoundInputs::from_rows(&rows)?;
         let job_id = uuid::Uuid::new_v4().to_string();
         sqlx::query(
             "INSERT INTO processing_jobs (id, session_id, application_id, state, nodes, done_nodes, attempts, \
-             submitted_at, created_at, updated_at) VALUES ($1, $2, $3, 'queued', $4, '[]', 0, $5, $5, $5)",
+             submitted_at, created_at, updated_at, inputs) VALUES ($1, $2, $3, 'queued', $4, '[]', 0, $5, $5, $5, $6)",
         )
         .bind(&job_id)
         .bind(session.id.to_string())
         .bind(session.application_id.to_string())
         .bind(serde_json::to_string(nodes)?)
         .bind(now.micros())
+        .bind(inputs.to_json().to_string())
         .execute(&mut *tx)
         .await?;
         tx.commit().await?;
@@ -419,7 +534,7 @@ impl Store {
             "UPDATE processing_jobs SET lease_owner = $1, lease_until = $2, attempts = attempts + 1 WHERE id IN (\
                SELECT id FROM processing_jobs WHERE state = 'queued' \
                AND (lease_until IS NULL OR lease_until < $3) ORDER BY created_at LIMIT $4{lock}) \
-             RETURNING id, session_id, application_id, nodes, done_nodes, attempts, submitted_at"
+             RETURNING id, session_id, application_id, nodes, done_nodes, attempts, submitted_at, inputs"
         );
         let rows = sqlx::query(&sql)
             .bind(owner)
@@ -435,6 +550,7 @@ impl Store {
                 let app: String = row.try_get("application_id")?;
                 let nodes: String = row.try_get("nodes")?;
                 let done: String = row.try_get("done_nodes")?;
+                let inputs: Option<String> = row.try_get("inputs")?;
                 Ok(ClaimedJob {
                     session_id: SessionId::parse(&session)
                         .ok_or_else(|| corrupt("job session", &session))?,
@@ -445,6 +561,7 @@ impl Store {
                     attempts: row.try_get("attempts")?,
                     submitted_at: Timestamp::from_micros(row.try_get("submitted_at")?),
                     lease_owner: owner.to_owned(),
+                    inputs: inputs.as_deref().map(BoundInputs::from_json).transpose()?,
                     id,
                 })
             })
@@ -478,6 +595,36 @@ impl Store {
             return Ok(false);
         }
         let result = &write.result;
+        let previous = sqlx::query(
+            "SELECT status, overridden_by FROM feature_results WHERE session_id = $1 AND node_id = $2",
+        )
+        .bind(job.session_id.to_string())
+        .bind(&result.node_id)
+        .fetch_optional(&mut *tx)
+        .await?;
+        if let Some(previous) = previous {
+            let overridden_by: Option<String> = previous.try_get("overridden_by")?;
+            if let Some(reviewer) = overridden_by {
+                // A reviewer's verdict on earlier evidence is replaced, never silently: the
+                // case's activity says whose status the engines' new one supersedes.
+                let status: String = previous.try_get("status")?;
+                let review = Review {
+                    id: uuid::Uuid::new_v4(),
+                    session_id: job.session_id,
+                    activity_type: ActivityType::FeatureStatusChange,
+                    actor: "Verity".to_owned(),
+                    previous_status: Some(SessionStatus::InProgress),
+                    new_status: Some(SessionStatus::InProgress),
+                    comment: Some(format!(
+                        "{}: {status} (set by {reviewer}) → {}: judged again on the resubmitted evidence.",
+                        result.node_id,
+                        result.status.as_str()
+                    )),
+                    created_at: now,
+                };
+                insert_review(&mut tx, job.application_id, &review).await?;
+            }
+        }
         sqlx::query("DELETE FROM feature_results WHERE session_id = $1 AND node_id = $2")
             .bind(job.session_id.to_string())
             .bind(&result.node_id)

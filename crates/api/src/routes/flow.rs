@@ -13,12 +13,12 @@ use axum::http::request::Parts;
 use axum::http::{HeaderMap, StatusCode};
 use axum::Json;
 use serde_json::{json, Value};
-use verity_domain::capture::{check_capture, step_captures, steps_json, CaptureKind};
+use verity_domain::capture::{check_capture, steps_json, CaptureKind};
+use verity_domain::rerun::RunPlan;
 use verity_domain::sandbox::choose;
 use verity_domain::session::{Environment, Session};
 use verity_domain::status::SessionStatus;
 use verity_domain::Timestamp;
-use verity_store::nodes_to_run;
 
 pub const TOKEN_HEADER: &str = "x-session-token";
 /// Requests per minute one session may make, uploads among them, and unknown-token lookups
@@ -98,6 +98,20 @@ pub(crate) fn not_in_progress(session: &Session, what: &str) -> ApiError {
     )
 }
 
+/// The flow's answer to a store refusal: a submitted session's frozen evidence (409
+/// `session_submitted`), or a session no longer In Progress (409 `session_not_in_progress`).
+pub(crate) fn refusal(session: &Session, what: &str, error: verity_store::Error) -> ApiError {
+    match error {
+        verity_store::Error::Domain(verity_domain::Error::Conflict(detail)) => {
+            coded(StatusCode::CONFLICT, "session_submitted", detail)
+        }
+        verity_store::Error::Domain(verity_domain::Error::Rule(_)) => {
+            not_in_progress(session, what)
+        }
+        other => other.into(),
+    }
+}
+
 /// The callback URL with `verificationSessionId` and `status` (issue 4), once decided.
 fn callback_url(session: &Session) -> Option<String> {
     let callback = session.callback.as_ref()?;
@@ -137,11 +151,11 @@ async fn state_json(state: &AppState, session: &Session) -> Result<Value, ApiErr
         .store
         .pinned_workflow(session.application_id, session.workflow_version_id)
         .await?;
-    let to_run = nodes_to_run(session);
+    let plan = RunPlan::of(session);
     let nodes: Vec<_> = session
         .nodes
         .iter()
-        .filter(|n| to_run.contains(&n.node_id))
+        .filter(|n| plan.steps.contains(&n.node_id))
         .cloned()
         .collect();
     let config = |node_id: &str| {
@@ -224,7 +238,7 @@ pub async fn flow_start(
     request_body(content = Vec<u8>, description = "The raw file: JPEG, PNG or WebP (≤ 5 MB); poa_document also PDF (≤ 15 MB)", content_type = "application/octet-stream"),
     responses((status = 201, description = "Stored (replacing an earlier capture of the kind)", body = Value),
               (status = 400, description = "unknown_capture_kind, capture_not_needed, selfie_from_liveness_challenge, empty_upload, unreadable_image"),
-              (status = 409, description = "session_not_in_progress"),
+              (status = 409, description = "session_not_in_progress; session_submitted (the submitted captures are frozen until a decision or a resubmission)"),
               (status = 413, description = "file_too_large, image_dimensions_too_large"),
               (status = 415, description = "unsupported_file_type")))]
 pub async fn flow_capture(
@@ -243,13 +257,7 @@ pub async fn flow_capture(
     if session.status != SessionStatus::InProgress {
         return Err(not_in_progress(&session, "Uploading"));
     }
-    let to_run = nodes_to_run(&session);
-    let needed = session
-        .nodes
-        .iter()
-        .filter(|n| to_run.contains(&n.node_id))
-        .any(|n| step_captures(n.feature).iter().any(|(k, _)| *k == kind));
-    if !needed {
+    if !RunPlan::of(&session).takes(kind) {
         return Err(coded(
             StatusCode::BAD_REQUEST,
             "capture_not_needed",
@@ -291,12 +299,7 @@ pub async fn flow_capture(
         .store
         .store_capture(&session, kind, checked)
         .await
-        .map_err(|error| match error {
-            verity_store::Error::Domain(verity_domain::Error::Rule(_)) => {
-                not_in_progress(&session, "Uploading")
-            }
-            other => other.into(),
-        })?;
+        .map_err(|error| refusal(&session, "Uploading", error))?;
     Ok((
         StatusCode::CREATED,
         Json(json!({
@@ -325,7 +328,7 @@ pub async fn flow_submit(
         }
         return Err(not_in_progress(&session, "Submitting"));
     }
-    let to_run = nodes_to_run(&session);
+    let plan = RunPlan::of(&session);
     let stored: Vec<CaptureKind> = state
         .store
         .captures(session.id)
@@ -333,15 +336,7 @@ pub async fn flow_submit(
         .iter()
         .map(|c| c.kind)
         .collect();
-    let mut missing: Vec<&str> = session
-        .nodes
-        .iter()
-        .filter(|n| to_run.contains(&n.node_id))
-        .flat_map(|n| step_captures(n.feature).iter())
-        .filter(|(kind, required)| *required && !stored.contains(kind))
-        .map(|(kind, _)| kind.as_str())
-        .collect();
-    missing.dedup();
+    let mut missing = plan.missing(&session, &stored);
     if needs_active_liveness(&state, &session).await?
         && state.store.submitted_liveness(session.id).await?.is_none()
     {
@@ -354,17 +349,11 @@ pub async fn flow_submit(
             format!("Capture these first: {}.", missing.join(", ")),
         ));
     }
-    let submitted =
-        state
-            .store
-            .submit_flow(&session, &to_run)
-            .await
-            .map_err(|error| match error {
-                verity_store::Error::Domain(verity_domain::Error::Rule(_)) => {
-                    not_in_progress(&session, "Submitting")
-                }
-                other => other.into(),
-            })?;
+    let submitted = state
+        .store
+        .submit_flow(&session, &plan.nodes)
+        .await
+        .map_err(|error| refusal(&session, "Submitting", error))?;
     let session = state
         .store
         .session(session.application_id, session.id)

@@ -10,19 +10,20 @@
 
 use crate::error::{coded, ApiError};
 use crate::extract::FormBody;
-use crate::routes::flow::{not_in_progress, FlowSession};
+use crate::routes::flow::{not_in_progress, refusal, FlowSession};
 use crate::state::AppState;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
 use serde_json::{json, Value};
 use verity_domain::capture::CaptureKind;
+use verity_domain::rerun::RunPlan;
 use verity_domain::session::{Environment, Session};
 use verity_domain::status::SessionStatus;
 use verity_domain::workflow::Feature;
 use verity_domain::{FieldErrors, Timestamp};
 use verity_face::{ActiveChallenge, ActiveConfig};
-use verity_store::{nodes_to_run, ChallengeIssue};
+use verity_store::ChallengeIssue;
 
 /// Challenges one session may be issued. Each is a fresh draw of the sequence, so the budget
 /// bounds the chance that a recording made in advance fits one: with four steps there are
@@ -50,7 +51,7 @@ pub async fn needs_active_liveness(state: &AppState, session: &Session) -> Resul
     if session.environment != Environment::Live {
         return Ok(false);
     }
-    let to_run = nodes_to_run(session);
+    let steps = RunPlan::of(session).steps;
     let settings = state
         .store
         .pinned_workflow(session.application_id, session.workflow_version_id)
@@ -58,7 +59,7 @@ pub async fn needs_active_liveness(state: &AppState, session: &Session) -> Resul
     Ok(session
         .nodes
         .iter()
-        .filter(|n| n.feature == Feature::Liveness && to_run.contains(&n.node_id))
+        .filter(|n| n.feature == Feature::Liveness && steps.contains(&n.node_id))
         .filter_map(|n| settings.node(&n.node_id))
         .any(|node| node.liveness_method() == "ACTIVE_3D"))
 }
@@ -75,7 +76,7 @@ fn not_needed() -> ApiError {
     params(("X-Session-Token" = String, Header)),
     responses((status = 201, description = "A new challenge: {nonce, steps, issued_at, expires_at, ttl_ms, step_ms, frame_interval_ms, max_frames, challenges_left}", body = Value),
               (status = 400, description = "liveness_challenge_not_needed"),
-              (status = 409, description = "session_not_in_progress, liveness_challenges_exhausted")))]
+              (status = 409, description = "session_not_in_progress, session_submitted, liveness_challenges_exhausted")))]
 pub async fn flow_liveness_challenge(
     State(state): State<AppState>,
     FlowSession(session): FlowSession,
@@ -100,12 +101,7 @@ pub async fn flow_liveness_challenge(
             CHALLENGES_PER_SESSION,
         )
         .await
-        .map_err(|error| match error {
-            verity_store::Error::Domain(verity_domain::Error::Rule(_)) => {
-                not_in_progress(&session, "A liveness challenge")
-            }
-            other => other.into(),
-        })?;
+        .map_err(|error| refusal(&session, "A liveness challenge", error))?;
     let ChallengeIssue::Issued { remaining } = issue else {
         return Err(coded(
             StatusCode::CONFLICT,
@@ -145,7 +141,7 @@ fn parse_offsets(text: &str) -> Option<Vec<u64>> {
     responses((status = 201, description = "Stored: {nonce, frames, selfie}", body = Value),
               (status = 400, description = "Field errors (nonce, offsets_ms, selfie_frame, frames), liveness_challenge_not_needed"),
               (status = 404, description = "liveness_challenge_not_found"),
-              (status = 409, description = "session_not_in_progress, liveness_frames_already_sent, liveness_frames_refused"),
+              (status = 409, description = "session_not_in_progress, session_submitted, liveness_frames_already_sent, liveness_frames_refused"),
               (status = 410, description = "liveness_challenge_expired"),
               (status = 413, description = "file_too_large, image_dimensions_too_large")))]
 pub async fn flow_liveness_frames(
@@ -261,12 +257,13 @@ pub async fn flow_liveness_frames(
             verity_store::Error::Domain(verity_domain::Error::Rule(message)) => {
                 coded(StatusCode::CONFLICT, "liveness_frames_refused", message)
             }
-            other => other.into(),
+            other => refusal(&session, "Sending liveness frames", other),
         })?;
     let stored = state
         .store
         .store_capture(&session, CaptureKind::Selfie, selfie)
-        .await?;
+        .await
+        .map_err(|error| refusal(&session, "Sending liveness frames", error))?;
     Ok((
         StatusCode::CREATED,
         Json(json!({

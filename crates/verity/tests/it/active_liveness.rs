@@ -340,3 +340,56 @@ async fn a_photo_moved_in_front_of_the_camera_fails_and_attempts_are_limited() {
     assert_eq!(status, StatusCode::BAD_REQUEST, "{refused}");
     assert_eq!(refused["code"], "liveness_challenge_not_needed");
 }
+
+#[tokio::test]
+async fn after_submit_no_challenge_is_issued_and_a_kept_one_takes_no_frames() {
+    // The worker is off, so the submitted job stays open for the whole test.
+    let Some(models) = crate::face::models_dir() else {
+        return;
+    };
+    let app = crate::helpers::spawn_app_with(move |config| {
+        config.engines.models_dir = models.clone();
+        config.processing.run = false;
+    })
+    .await;
+    let png = read(
+        crate::face::models_dir()
+            .unwrap()
+            .join("face/testdata/astronaut.png"),
+    );
+    let workflow_id = active_workflow(&app).await;
+    let (_, token) = started(&app, &workflow_id, &derived_jpeg(&png)).await;
+    let (status, first) = challenge(&app, &token).await;
+    assert_eq!(status, StatusCode::CREATED, "{first}");
+    // The spare challenge an attacker would keep for a swap after submit.
+    let (status, spare) = challenge(&app, &token).await;
+    assert_eq!(status, StatusCode::CREATED, "{spare}");
+    let frames = moved_photo(&png, 8);
+    let (status, sent) = send_frames(
+        &app,
+        &token,
+        first["nonce"].as_str().unwrap(),
+        &frames,
+        &offsets(8),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{sent}");
+    let (status, submitted) = app
+        .flow(Method::POST, "/flow/session/submit/", &token, None)
+        .await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{submitted}");
+
+    let (status, refused) = challenge(&app, &token).await;
+    assert_eq!(status, StatusCode::CONFLICT, "{refused}");
+    assert_eq!(refused["code"], "session_submitted");
+    let (status, refused) = send_frames(
+        &app,
+        &token,
+        spare["nonce"].as_str().unwrap(),
+        &frames,
+        &offsets(8),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CONFLICT, "{refused}");
+    assert_eq!(refused["code"], "session_submitted");
+}

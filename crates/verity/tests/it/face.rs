@@ -15,7 +15,7 @@ fn repo_root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
 }
 
-fn models_dir() -> Option<PathBuf> {
+pub(crate) fn models_dir() -> Option<PathBuf> {
     let dir = repo_root().join("models");
     if dir
         .join("face/face_detection_yunet_2023mar_int8bq.onnx")

@@ -17,6 +17,7 @@ mod face;
 mod flow;
 mod flow_pages;
 mod helpers;
+mod integrity;
 mod legacy;
 mod lifecycle;
 mod oauth;

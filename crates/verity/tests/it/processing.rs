@@ -63,7 +63,7 @@ async fn a_live_session_waits_for_its_engine_and_is_never_faked() {
 }
 
 #[tokio::test]
-async fn resubmission_reruns_only_the_named_nodes() {
+async fn resubmission_reruns_the_named_nodes_and_every_check_of_their_captures() {
     let app = spawn_app().await;
     let key = &app.sandbox.api_key;
     let decision = app.sandbox_session_in_review().await;
@@ -87,8 +87,8 @@ async fn resubmission_reruns_only_the_named_nodes() {
     let steps = field_list(&state["steps"], "node_id");
     assert_eq!(
         steps,
-        ["feature_face_match"],
-        "only the resubmitted node re-opens"
+        ["feature_liveness", "feature_face_match"],
+        "a new selfie is checked for liveness again; the document step stays closed"
     );
     let mut kinds = field_list(&state["captures"], "kind");
     kinds.sort();
@@ -107,7 +107,7 @@ async fn resubmission_reruns_only_the_named_nodes() {
         .await;
     assert_eq!(
         submitted["processing"]["nodes"],
-        json!(["feature_face_match"])
+        json!(["feature_liveness", "feature_face_match"])
     );
     assert_eq!(app.wait_decided(token).await, "In Review");
     let (_, decision) = app.get(&format!("/v3/session/{id}/decision/"), key).await;
