@@ -1,15 +1,22 @@
-//! Rate limits as sliding-window counters (the previous fixed window's count, weighted by how
-//! much of it still overlaps the sliding window, plus the current window's count): per API key
-//! with the scopes of spec §9.1, and per client IP for account registration. Limits are per
-//! server process.
+//! Rate limits. Two kinds:
+//! - per process, in memory, where a limit protects this process's CPU: sliding-window counters
+//!   (the previous fixed window's count, weighted by how much of it still overlaps the sliding
+//!   window, plus the current window's count) per API key with the scopes of spec §9.1 and per
+//!   hosted-flow session, and the [`HashingQueue`] in front of password hashing;
+//! - durable, in the database, where a limit protects people (codes mailed to an address,
+//!   registrations and logins per client IP): [`spend_budgets`] over the store's budgets, shared
+//!   by every process.
 
 use crate::error::ApiError;
 use axum::http::Method;
 use dashmap::DashMap;
 use serde::{Deserialize, Serialize};
 use std::hash::Hash;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::net::IpAddr;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::time::{SystemTime, UNIX_EPOCH};
+use verity_domain::Timestamp;
+use verity_store::{Budget, Exhausted, Store};
 
 /// Requests per window for each scope; `enabled = false` turns limiting off (benchmarks).
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -190,6 +197,94 @@ impl RateLimiter {
     }
 }
 
+/// Counts one use of every `(budget, key)` in the database, before the guarded work; refuses
+/// with 429 and `Retry-After` if any is over its limit (every one is counted all the same).
+pub async fn spend_budgets(store: &Store, budgets: &[(Budget, &str)]) -> Result<(), ApiError> {
+    let now = Timestamp::now();
+    let mut refused: Option<Exhausted> = None;
+    for &(budget, key) in budgets {
+        if let Err(exhausted) = store.spend_budget(budget, key, now).await? {
+            refused = refused
+                .filter(|r| r.resets_at >= exhausted.resets_at)
+                .or(Some(exhausted));
+        }
+    }
+    match refused {
+        None => Ok(()),
+        Some(exhausted) => Err(ApiError::RateLimited {
+            limit: exhausted.limit,
+            retry_after_seconds: exhausted.retry_after_seconds(now) as u64,
+            reset_epoch_seconds: (exhausted.resets_at.micros() + 999_999).div_euclid(1_000_000)
+                as u64,
+        }),
+    }
+}
+
+/// Admission to password hashing (argon2id: tens of milliseconds of CPU and 19 MiB each, the
+/// store runs one per CPU at a time). One client IP has at most one hash in flight, and the
+/// process at most [`HashingQueue::PER_CPU`] per CPU in flight or waiting; beyond either a caller
+/// is told to retry (429) instead of waiting in a queue that one client could make endless.
+pub struct HashingQueue {
+    clients: DashMap<IpAddr, ()>,
+    admitted: AtomicUsize,
+    capacity: usize,
+}
+
+/// A place in the [`HashingQueue`], given back when dropped.
+pub struct HashingTicket<'a> {
+    queue: &'a HashingQueue,
+    client: IpAddr,
+}
+
+impl HashingQueue {
+    pub const PER_CPU: usize = 4;
+
+    pub fn new() -> Self {
+        let cpus = std::thread::available_parallelism().map_or(2, std::num::NonZeroUsize::get);
+        Self {
+            clients: DashMap::new(),
+            admitted: AtomicUsize::new(0),
+            capacity: cpus * Self::PER_CPU,
+        }
+    }
+
+    pub fn enter(&self, client: IpAddr) -> Result<HashingTicket<'_>, ApiError> {
+        let busy = || ApiError::RetryLater {
+            detail: "Too many password checks are in progress. Try again in a moment.".into(),
+            retry_after_seconds: 1,
+        };
+        match self.clients.entry(client) {
+            dashmap::mapref::entry::Entry::Occupied(_) => return Err(busy()),
+            dashmap::mapref::entry::Entry::Vacant(entry) => {
+                entry.insert(());
+            }
+        }
+        // From here the ticket owns the client's entry and the count; dropping it on refusal
+        // gives both back.
+        let ticket = HashingTicket {
+            queue: self,
+            client,
+        };
+        if self.admitted.fetch_add(1, Ordering::AcqRel) >= self.capacity {
+            return Err(busy());
+        }
+        Ok(ticket)
+    }
+}
+
+impl Default for HashingQueue {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Drop for HashingTicket<'_> {
+    fn drop(&mut self) {
+        self.queue.admitted.fetch_sub(1, Ordering::AcqRel);
+        self.queue.clients.remove(&self.client);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -273,6 +368,33 @@ mod tests {
         assert!(limiter
             .check(uuid::Uuid::new_v4(), &[Scope::GenericGet])
             .is_ok());
+    }
+
+    #[test]
+    fn hashing_admits_one_per_client_and_a_bounded_number_in_all() {
+        let queue = HashingQueue {
+            clients: DashMap::new(),
+            admitted: AtomicUsize::new(0),
+            capacity: 2,
+        };
+        let ip = |n: u8| IpAddr::from([192, 0, 2, n]);
+        let first = queue.enter(ip(1)).unwrap();
+        assert!(matches!(
+            queue.enter(ip(1)),
+            Err(ApiError::RetryLater {
+                retry_after_seconds: 1,
+                ..
+            })
+        ));
+        let second = queue.enter(ip(2)).unwrap();
+        assert!(queue.enter(ip(3)).is_err(), "full");
+        drop(first);
+        let third = queue.enter(ip(3)).unwrap();
+        assert!(queue.enter(ip(1)).is_err(), "full again");
+        drop((second, third));
+        assert_eq!(queue.admitted.load(Ordering::Relaxed), 0);
+        assert!(queue.clients.is_empty());
+        queue.enter(ip(1)).unwrap();
     }
 
     #[test]

@@ -1,6 +1,6 @@
 use crate::mail::Mailer;
 use crate::oauth::TokenIssuer;
-use crate::ratelimit::{RateLimiter, RateLimits, SlidingWindows};
+use crate::ratelimit::{HashingQueue, RateLimiter, RateLimits, SlidingWindows};
 use dashmap::DashMap;
 use std::net::IpAddr;
 use std::sync::Arc;
@@ -34,10 +34,8 @@ pub struct Inner {
     pub tokens: TokenIssuer,
     /// `None` when no SMTP relay is configured: registration then answers 503.
     pub mailer: Option<Mailer>,
-    /// `register` and `resend-otp` calls per client IP, over an hour.
-    pub registration_limiter: SlidingWindows<IpAddr>,
-    /// Data-transfer ownership codes per client IP and per e-mail digest, over an hour.
-    pub transfer_code_limiter: SlidingWindows<String>,
+    /// Admission to password hashing (login, registration), per client IP and in all.
+    pub password_hashing: HashingQueue,
     /// Hosted-flow budgets per session (requests, uploads) and unknown tokens per client IP.
     pub flow_limiter: SlidingWindows<(uuid::Uuid, u8)>,
     pub flow_ip_limiter: SlidingWindows<IpAddr>,
@@ -69,8 +67,7 @@ impl AppState {
             webhook_client,
             tokens,
             mailer,
-            registration_limiter: SlidingWindows::new(3600),
-            transfer_code_limiter: SlidingWindows::new(3600),
+            password_hashing: HashingQueue::new(),
             flow_limiter: SlidingWindows::new(60),
             flow_ip_limiter: SlidingWindows::new(60),
             client_cache: DashMap::new(),

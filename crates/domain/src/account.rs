@@ -20,6 +20,9 @@ pub struct AccountPolicy {
     pub resend_cooldown_seconds: i64,
     /// `register` and `resend-otp` calls per client IP per hour, counted together.
     pub requests_per_ip_per_hour: u32,
+    /// Login attempts per client IP per hour, whichever accounts they name (password spraying
+    /// across accounts; each account also locks on its own).
+    pub login_attempts_per_ip_per_hour: u32,
 }
 
 impl Default for AccountPolicy {
@@ -28,6 +31,7 @@ impl Default for AccountPolicy {
             code_ttl_seconds: 600,
             resend_cooldown_seconds: 60,
             requests_per_ip_per_hour: 5,
+            login_attempts_per_ip_per_hour: 60,
         }
     }
 }

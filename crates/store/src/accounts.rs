@@ -31,9 +31,9 @@ pub struct User {
 pub enum Registration {
     /// A new, unverified account; a code was issued.
     Created(UserId),
-    /// The address was registered before but never verified: a new code was issued and the
-    /// password replaced, so whoever reads the mailbox verifies the latest registration (an
-    /// earlier registrant of someone else's address cannot keep a password on the account).
+    /// The address was registered before but never verified: a new code was issued. The
+    /// password is the one of the registration whose code is outstanding; only once that code
+    /// has expired (or none was ever sent) does this registration's password replace it.
     Renewed(UserId),
     AlreadyVerified,
     CoolingDown {
@@ -70,14 +70,27 @@ pub struct VerifiedAccount {
     pub credentials: IssuedCredentials,
 }
 
-/// What a login needs to decide.
+/// An account whose login attempt was counted: what the login needs to decide.
 #[derive(Debug, Clone)]
 pub struct LoginAccount {
     pub user_id: UserId,
     pub password_hash: String,
     /// `None` until the e-mail address is verified.
     pub organization_id: Option<OrganizationId>,
+    /// The lock this attempt started, when it reached a lockout tier: a wrong password is then
+    /// answered as locked.
     pub locked_until: Option<Timestamp>,
+}
+
+/// What counting a login attempt found.
+#[derive(Debug, Clone)]
+pub enum LoginAdmission {
+    /// Counted; the password may be checked.
+    Admitted(LoginAccount),
+    /// Refused without checking the password, until then.
+    Locked(Timestamp),
+    /// No account has this address.
+    Unknown,
 }
 
 fn user_id_from(row: &sqlx::any::AnyRow) -> Result<UserId> {
@@ -95,8 +108,10 @@ impl Store {
             .keyed_digest(&["email-code", &user_id.to_string(), code])
     }
 
-    /// Creates an unverified account with a code, or renews an unverified one (new password, new
-    /// code) unless a code was sent within the cooldown.
+    /// Creates an unverified account with a code, or renews an unverified one with a new code
+    /// unless a code was sent within the cooldown. A renewal keeps the password while the
+    /// pending code is valid: whoever reads the mailbox verifies the registration that mailed
+    /// the first code, and a second `register` cannot put its own password on the account.
     pub async fn register_user(
         &self,
         email: &Email,
@@ -123,14 +138,20 @@ impl Store {
             tx.commit().await?;
             return Ok(Registration::Created(new_id));
         }
-        let row = sqlx::query("SELECT id, verified_at FROM users WHERE email = $1")
-            .bind(email.as_str())
-            .fetch_one(&mut *tx)
-            .await?;
+        let row = sqlx::query(
+            "SELECT u.id, u.verified_at, c.expires_at FROM users u \
+             LEFT JOIN email_codes c ON c.user_id = u.id WHERE u.email = $1",
+        )
+        .bind(email.as_str())
+        .fetch_one(&mut *tx)
+        .await?;
         if row.try_get::<Option<i64>, _>("verified_at")?.is_some() {
             return Ok(Registration::AlreadyVerified);
         }
         let user_id = user_id_from(&row)?;
+        let pending_code_valid = row
+            .try_get::<Option<i64>, _>("expires_at")?
+            .is_some_and(|expires_at| expires_at > now.micros());
         if let Some(retry_after_seconds) =
             self.issue_code(&mut tx, user_id, code, policy, now).await?
         {
@@ -138,11 +159,15 @@ impl Store {
                 retry_after_seconds,
             });
         }
-        sqlx::query("UPDATE users SET password_hash = $1 WHERE id = $2 AND verified_at IS NULL")
+        if !pending_code_valid {
+            sqlx::query(
+                "UPDATE users SET password_hash = $1 WHERE id = $2 AND verified_at IS NULL",
+            )
             .bind(password_hash)
             .bind(user_id.to_string())
             .execute(&mut *tx)
             .await?;
+        }
         tx.commit().await?;
         Ok(Registration::Renewed(user_id))
     }
@@ -278,45 +303,39 @@ impl Store {
         })))
     }
 
-    pub async fn login_account(&self, email: &Email) -> Result<Option<LoginAccount>> {
+    /// Counts a login attempt on the account *before* its password is checked, refusing it
+    /// while the account is locked: one conditional write, so concurrent attempts cannot
+    /// outrun the lockout. The attempt that reaches a lockout tier sets the lock itself, so at
+    /// most that many attempts are ever checked per lock; a right password then clears the
+    /// count ([`Store::record_successful_login`]).
+    pub async fn admit_login(&self, email: &Email, now: Timestamp) -> Result<LoginAdmission> {
+        let mut tx = self.db.write.begin().await?;
         let row = sqlx::query(
-            "SELECT id, password_hash, organization_id, locked_until FROM users WHERE email = $1",
+            "UPDATE users SET failed_logins = failed_logins + 1 \
+             WHERE email = $1 AND (locked_until IS NULL OR locked_until <= $2) \
+             RETURNING id, password_hash, organization_id, failed_logins",
         )
         .bind(email.as_str())
-        .fetch_optional(&self.db.read)
+        .bind(now.micros())
+        .fetch_optional(&mut *tx)
         .await?;
-        let Some(row) = row else { return Ok(None) };
-        let organization_id: Option<String> = row.try_get("organization_id")?;
-        Ok(Some(LoginAccount {
-            user_id: user_id_from(&row)?,
-            password_hash: row.try_get("password_hash")?,
-            organization_id: organization_id
-                .as_deref()
-                .map(organization_id_from)
-                .transpose()?,
-            locked_until: row
-                .try_get::<Option<i64>, _>("locked_until")?
-                .map(Timestamp::from_micros),
-        }))
-    }
-
-    /// Counts a failed login and applies the lockout policy; answers when the lock ends, if
-    /// the account is now locked.
-    pub async fn record_failed_login(
-        &self,
-        user_id: UserId,
-        now: Timestamp,
-    ) -> Result<Option<Timestamp>> {
-        let mut tx = self.db.write.begin().await?;
-        sqlx::query("UPDATE users SET failed_logins = failed_logins + 1 WHERE id = $1")
-            .bind(user_id.to_string())
-            .execute(&mut *tx)
-            .await?;
-        let failures: i64 = sqlx::query_scalar("SELECT failed_logins FROM users WHERE id = $1")
-            .bind(user_id.to_string())
-            .fetch_one(&mut *tx)
-            .await?;
-        let locked_until = lockout_seconds(failures).map(|seconds| now.plus_seconds(seconds));
+        let Some(row) = row else {
+            let locked_until: Option<Option<i64>> =
+                sqlx::query_scalar("SELECT locked_until FROM users WHERE email = $1")
+                    .bind(email.as_str())
+                    .fetch_optional(&mut *tx)
+                    .await?;
+            return Ok(match locked_until {
+                Some(Some(until)) => LoginAdmission::Locked(Timestamp::from_micros(until)),
+                // Unlocked by a concurrent right password since the update looked: refused like
+                // a lock of one second.
+                Some(None) => LoginAdmission::Locked(now.plus_seconds(1)),
+                None => LoginAdmission::Unknown,
+            });
+        };
+        let user_id = user_id_from(&row)?;
+        let locked_until =
+            lockout_seconds(row.try_get("failed_logins")?).map(|seconds| now.plus_seconds(seconds));
         if let Some(until) = locked_until {
             sqlx::query("UPDATE users SET locked_until = $1 WHERE id = $2")
                 .bind(until.micros())
@@ -325,9 +344,20 @@ impl Store {
                 .await?;
         }
         tx.commit().await?;
-        Ok(locked_until)
+        let organization_id: Option<String> = row.try_get("organization_id")?;
+        Ok(LoginAdmission::Admitted(LoginAccount {
+            user_id,
+            password_hash: row.try_get("password_hash")?,
+            organization_id: organization_id
+                .as_deref()
+                .map(organization_id_from)
+                .transpose()?,
+            locked_until,
+        }))
     }
 
+    /// A right password: the attempts counted so far were the owner's, and any lock they set
+    /// ends.
     pub async fn record_successful_login(&self, user_id: UserId) -> Result<()> {
         sqlx::query("UPDATE users SET failed_logins = 0, locked_until = NULL WHERE id = $1")
             .bind(user_id.to_string())

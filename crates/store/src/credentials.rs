@@ -71,7 +71,9 @@ pub async fn verify_password(password: &Password, hash: Option<String>) -> anyho
 
 /// Runs argon2 work on the blocking pool, at most one job per CPU at a time. Each job takes tens
 /// of milliseconds and 19 MiB by design; unbounded, a flood of logins would claim as many
-/// blocking threads, and as much memory, as there are requests. Waiting callers just queue.
+/// blocking threads, and as much memory, as there are requests. Waiting callers queue here; the
+/// API admits few enough (one per client IP, a few per CPU: `ratelimit::HashingQueue`) that the
+/// queue stays short and no one client can fill it.
 async fn run_argon2<T: Send + 'static>(
     work: impl FnOnce() -> T + Send + 'static,
 ) -> anyhow::Result<T> {

@@ -7,6 +7,9 @@
 //! for the session the person proved to own; [`Store::consent_transfer`] then copies nothing but
 //! the consented scopes' data and pictures to the requesting application.
 
+use crate::budgets::{
+    exhausted_digest, refund_digest, spend_digest, Exhausted, TRANSFER_CODE_GUESSES,
+};
 use crate::codes::TRANSFER_CODES;
 use crate::credentials::{digest, digests_match};
 use crate::error::{corrupt, not_found, Result};
@@ -69,6 +72,20 @@ pub enum CodeCheck {
     /// Wrong, used up, or no outstanding code (or the address matched no verified identity).
     Invalid,
     Expired,
+    /// Too many wrong guesses for this address across transfers: not compared.
+    LockedOut(Exhausted),
+}
+
+/// What asking for an ownership code did.
+#[derive(Debug, Clone, PartialEq)]
+pub enum TransferCodeIssue {
+    Issued,
+    /// A code was sent for this transfer less than the cooldown ago.
+    CoolingDown {
+        retry_after_seconds: i64,
+    },
+    /// Too many wrong guesses for this address across transfers: no code until it resets.
+    LockedOut(Exhausted),
 }
 
 /// A verified identity: the Approved session, its results and its pictures.
@@ -261,30 +278,42 @@ impl Store {
         }))
     }
 
-    /// Records a new ownership code for the transfer (replacing an earlier one) unless one was
-    /// sent within the cooldown; then answers the seconds left to wait. An open transfer moves
-    /// to `in_progress`.
+    /// Records a new ownership code for the transfer (replacing an earlier one), for `email`,
+    /// unless one was sent within the cooldown or the address is locked out by wrong guesses
+    /// ([`TRANSFER_CODE_GUESSES`], counted across all transfers). An open transfer moves to
+    /// `in_progress`.
     pub async fn issue_transfer_code(
         &self,
         transfer: &Transfer,
+        email: &Email,
         candidate: Option<SessionId>,
         code: &str,
         policy: &AccountPolicy,
         now: Timestamp,
-    ) -> Result<Option<i64>> {
+    ) -> Result<TransferCodeIssue> {
         let mut tx = self.db.write.begin().await?;
+        let address = self.budget_digest(TRANSFER_CODE_GUESSES.scope, email.as_str());
+        if let Some(exhausted) =
+            exhausted_digest(&mut tx, TRANSFER_CODE_GUESSES, &address, now).await?
+        {
+            return Ok(TransferCodeIssue::LockedOut(exhausted));
+        }
         let owner = transfer.id.to_string();
         let digest = self.transfer_code_digest(transfer.id, code);
-        if let Some(wait) = TRANSFER_CODES
+        if let Some(retry_after_seconds) = TRANSFER_CODES
             .issue(&mut tx, &owner, &digest, policy, now)
             .await?
         {
-            return Ok(Some(wait));
+            return Ok(TransferCodeIssue::CoolingDown {
+                retry_after_seconds,
+            });
         }
         sqlx::query(
-            "UPDATE data_transfer_codes SET candidate_session_id = $1 WHERE transfer_id = $2",
+            "UPDATE data_transfer_codes SET candidate_session_id = $1, address_digest = $2 \
+             WHERE transfer_id = $3",
         )
         .bind(candidate.map(|c| c.to_string()))
+        .bind(&address)
         .bind(&owner)
         .execute(&mut *tx)
         .await?;
@@ -298,7 +327,7 @@ impl Store {
         .execute(&mut *tx)
         .await?;
         tx.commit().await?;
-        Ok(None)
+        Ok(TransferCodeIssue::Issued)
     }
 
     /// Withdraws a code whose e-mail could not be sent, so the cooldown does not block a retry.
@@ -327,8 +356,9 @@ impl Store {
         Ok(sent.map(Timestamp::from_micros))
     }
 
-    /// Checks a code. Each check spends one of the code's [`MAX_CODE_ATTEMPTS`] guesses before
-    /// comparing. A right code binds the matched session and the browser secret's digest to the
+    /// Checks a code. Each check spends one of the code's [`MAX_CODE_ATTEMPTS`] guesses and one
+    /// of its address's [`TRANSFER_CODE_GUESSES`] before comparing (a right guess is given
+    /// back). A right code binds the matched session and the browser secret's digest to the
     /// open transfer, and uses the code up.
     pub async fn verify_transfer_code(
         &self,
@@ -339,8 +369,8 @@ impl Store {
     ) -> Result<CodeCheck> {
         let mut tx = self.db.write.begin().await?;
         let row = sqlx::query(
-            "SELECT candidate_session_id, code_digest, expires_at FROM data_transfer_codes \
-             WHERE transfer_id = $1",
+            "SELECT candidate_session_id, code_digest, expires_at, address_digest \
+             FROM data_transfer_codes WHERE transfer_id = $1",
         )
         .bind(transfer.id.to_string())
         .fetch_optional(&mut *tx)
@@ -357,6 +387,15 @@ impl Store {
             .await?
         {
             return Ok(CodeCheck::Invalid);
+        }
+        let address: Option<String> = row.try_get("address_digest")?;
+        if let Some(address) = &address {
+            if let Err(exhausted) =
+                spend_digest(&mut tx, TRANSFER_CODE_GUESSES, address, now).await?
+            {
+                tx.commit().await?;
+                return Ok(CodeCheck::LockedOut(exhausted));
+            }
         }
         let candidate: Option<String> = row.try_get("candidate_session_id")?;
         let right = digests_match(&stored, &self.transfer_code_digest(transfer.id, code));
@@ -379,6 +418,9 @@ impl Store {
         .rows_affected();
         if bound == 0 {
             return Ok(CodeCheck::Invalid);
+        }
+        if let Some(address) = &address {
+            refund_digest(&mut tx, TRANSFER_CODE_GUESSES, address).await?;
         }
         sqlx::query("DELETE FROM data_transfer_codes WHERE transfer_id = $1")
             .bind(transfer.id.to_string())

@@ -15,6 +15,7 @@ mod accounts;
 mod activity;
 mod aml;
 mod apps;
+mod budgets;
 mod codes;
 mod corrections;
 pub mod credentials;
@@ -31,7 +32,7 @@ mod webhooks;
 mod workflows;
 
 pub use accounts::{
-    CodeIssue, EmailVerification, LoginAccount, Registration, User, VerifiedAccount,
+    CodeIssue, EmailVerification, LoginAccount, LoginAdmission, Registration, User, VerifiedAccount,
 };
 pub use aml::{
     dataset_file_key, AmlChange, AmlCheck, AmlDataset, AmlResultChange, MonitoredNode,
@@ -41,8 +42,11 @@ pub use apps::{
     Application, ApplicationProfile, ApplicationSummary, AuthenticatedKey, IssuedCredentials,
     Organization,
 };
+pub use budgets::{Budget, Exhausted};
 pub use corrections::FeatureStatusChange;
-pub use data_transfer::{CodeCheck, SharedPicture, TransferAnswer, VerifiedIdentity};
+pub use data_transfer::{
+    CodeCheck, SharedPicture, TransferAnswer, TransferCodeIssue, VerifiedIdentity,
+};
 pub use db::{Db, Dialect};
 pub use error::{Error, Result};
 pub use face_templates::{BlocklistedFace, StoredFaceTemplate};

@@ -1,8 +1,11 @@
 //! The page a person opens from a data-transfer `url` (`/authorize/{token}`, or `/en/…`, `/es/…`):
 //!
 //! 1. they enter the e-mail address of their earlier verification; if it belongs to an Approved
-//!    session of the same environment, a 6-digit code is mailed to it (the page answers the same
-//!    either way, so it does not tell whether an address was verified here);
+//!    session of the same environment, a 6-digit code is mailed to it, off the request path (the
+//!    page answers the same, as fast, either way, so it does not tell whether an address was
+//!    verified here). Requests are limited per address and per client IP, and wrong guesses per
+//!    address across all transfers lock the address out of codes for a day
+//!    (`verity_store` budgets, shared by every process);
 //! 2. they enter the code; a right one binds the verification to this browser (an HttpOnly,
 //!    SameSite=Strict cookie whose digest is stored) — the business, which also knows the link,
 //!    never sees the values or answers for the person;
@@ -13,7 +16,9 @@
 //! Every step is a plain form (POST, then 303 to the page); the script only adds comfort.
 
 use super::{escape, form_field, form_fields, message_page, notice, qr_svg, Framing, Lang, Page};
+use crate::error::ApiError;
 use crate::extract::ClientIp;
+use crate::ratelimit::spend_budgets;
 use crate::routes::data_transfer::picture_url;
 use crate::state::AppState;
 use axum::body::Bytes;
@@ -28,12 +33,21 @@ use std::collections::HashMap;
 use verity_domain::account::Email;
 use verity_domain::data_transfer::{IdentityValues, OneTimeCode, Scope, Transfer};
 use verity_domain::Timestamp;
-use verity_store::credentials::{digest, random_secret};
-use verity_store::{CodeCheck, TransferAnswer, VerifiedIdentity};
+use verity_store::credentials::random_secret;
+use verity_store::{Budget, CodeCheck, TransferAnswer, TransferCodeIssue, VerifiedIdentity};
 
-/// Ownership-code e-mails per address and per client IP, per hour.
-const CODES_PER_EMAIL_PER_HOUR: u32 = 5;
-const CODES_PER_IP_PER_HOUR: u32 = 30;
+/// Ownership-code requests per address (across all transfers) and per client IP, per hour,
+/// counted in the database so every process shares them.
+const CODES_PER_ADDRESS: Budget = Budget {
+    scope: "transfer-code-address",
+    limit: 5,
+    window_seconds: 3600,
+};
+const CODES_PER_IP: Budget = Budget {
+    scope: "transfer-code-ip",
+    limit: 30,
+    window_seconds: 3600,
+};
 
 /// The language a path prefix chose (`None` without one).
 #[derive(Debug, Clone, Copy)]
@@ -76,7 +90,7 @@ async fn context(
     headers: &HeaderMap,
 ) -> Result<Ctx, Response> {
     let lang = explicit.unwrap_or_else(|| Lang::negotiate(headers));
-    let failed = |error: verity_store::Error| crate::error::ApiError::from(error).into_response();
+    let failed = |error: verity_store::Error| ApiError::from(error).into_response();
     let Some(transfer) = state.store.transfer_by_token(token).await.map_err(failed)? else {
         return Err(message_page(
             lang,
@@ -212,6 +226,20 @@ impl Ctx {
         self.step_page(step, status)
     }
 
+    /// The e-mail step refusing another code for now (429 with `Retry-After`).
+    fn too_many(&self, typed: &str, retry_after_seconds: u64) -> Response {
+        let mut response = self.email_step(
+            Some(&self.lang.t("dt.too_many")),
+            typed,
+            StatusCode::TOO_MANY_REQUESTS,
+        );
+        response.headers_mut().insert(
+            header::RETRY_AFTER,
+            HeaderValue::from(retry_after_seconds.max(1)),
+        );
+        response
+    }
+
     fn code_step(&self, error: Option<&str>, status: StatusCode) -> Response {
         let lang = self.lang;
         let minutes = minutes(self.state.config.accounts.code_ttl_seconds);
@@ -311,12 +339,12 @@ impl Ctx {
             .store
             .application(self.transfer.application_id)
             .await
-            .map_err(|e| crate::error::ApiError::from(e).into_response())?;
+            .map_err(|e| ApiError::from(e).into_response())?;
         self.state
             .store
             .verified_identity(source, app.environment)
             .await
-            .map_err(|e| crate::error::ApiError::from(e).into_response())
+            .map_err(|e| ApiError::from(e).into_response())
     }
 }
 
@@ -456,7 +484,7 @@ async fn show(
     match outstanding {
         Ok(Some(_)) if step != Some("email") => ctx.code_step(None, StatusCode::OK),
         Ok(_) => ctx.email_step(None, "", StatusCode::OK),
-        Err(error) => crate::error::ApiError::from(error).into_response(),
+        Err(error) => ApiError::from(error).into_response(),
     }
 }
 
@@ -474,40 +502,45 @@ async fn request_code(OpenPage(ctx): OpenPage, ClientIp(ip): ClientIp, body: Byt
             StatusCode::BAD_REQUEST,
         );
     };
-    let budget = [
-        (format!("ip:{ip}"), CODES_PER_IP_PER_HOUR),
-        (
-            format!("email:{}", digest(email.as_str())),
-            CODES_PER_EMAIL_PER_HOUR,
-        ),
+    let budgets = [
+        (CODES_PER_IP, ip.to_string()),
+        (CODES_PER_ADDRESS, email.as_str().to_owned()),
     ];
-    if ctx.state.transfer_code_limiter.check(&budget).is_err() {
-        return ctx.email_step(
-            Some(&lang.t("dt.too_many")),
-            &typed,
-            StatusCode::TOO_MANY_REQUESTS,
-        );
+    let budgets = budgets
+        .each_ref()
+        .map(|(budget, key)| (*budget, key.as_str()));
+    match spend_budgets(&ctx.state.store, &budgets).await {
+        Ok(()) => {}
+        Err(ApiError::RateLimited {
+            retry_after_seconds,
+            ..
+        }) => return ctx.too_many(&typed, retry_after_seconds),
+        Err(error) => return error.into_response(),
     }
     let store = &ctx.state.store;
     let app = match store.application(ctx.transfer.application_id).await {
         Ok(app) => app,
-        Err(error) => return crate::error::ApiError::from(error).into_response(),
+        Err(error) => return ApiError::from(error).into_response(),
     };
     let candidate = match store
         .approved_session_for_email(&email, app.environment)
         .await
     {
         Ok(candidate) => candidate,
-        Err(error) => return crate::error::ApiError::from(error).into_response(),
+        Err(error) => return ApiError::from(error).into_response(),
     };
     let code = OneTimeCode::generate();
     let policy = &ctx.state.config.accounts;
+    let now = Timestamp::now();
     match store
-        .issue_transfer_code(&ctx.transfer, candidate, &code, policy, Timestamp::now())
+        .issue_transfer_code(&ctx.transfer, &email, candidate, &code, policy, now)
         .await
     {
-        Ok(None) => {}
-        Ok(Some(wait)) => {
+        Ok(TransferCodeIssue::Issued) => {}
+        Ok(TransferCodeIssue::CoolingDown {
+            retry_after_seconds,
+        }) => {
+            let wait = retry_after_seconds.max(1);
             let mut response = ctx.email_step(
                 Some(&lang.fill("dt.cooldown", &[("seconds", &wait.to_string())])),
                 &typed,
@@ -515,36 +548,44 @@ async fn request_code(OpenPage(ctx): OpenPage, ClientIp(ip): ClientIp, body: Byt
             );
             response
                 .headers_mut()
-                .insert(header::RETRY_AFTER, HeaderValue::from(wait.max(1)));
+                .insert(header::RETRY_AFTER, HeaderValue::from(wait));
             return response;
         }
-        Err(error) => return crate::error::ApiError::from(error).into_response(),
+        Ok(TransferCodeIssue::LockedOut(exhausted)) => {
+            return ctx.too_many(&typed, exhausted.retry_after_seconds(now) as u64)
+        }
+        Err(error) => return ApiError::from(error).into_response(),
     }
-    // Only an address of a verified identity receives mail; the page answers alike either way.
-    if candidate.is_some() {
-        let minutes = minutes(policy.code_ttl_seconds);
-        let body = lang.fill(
-            "dt.mail_body",
-            &[
-                ("code", &code),
-                ("organization", &ctx.organization),
-                ("minutes", &minutes),
-            ],
-        );
-        let subject = lang.t("dt.mail_subject");
+    // Only an address of a verified identity receives mail, but the mail is sent off the
+    // request path for every address: the answer and its timing are the same either way, so
+    // they do not tell whether an address passed a verification on this server.
+    let minutes = minutes(policy.code_ttl_seconds);
+    let body = lang.fill(
+        "dt.mail_body",
+        &[
+            ("code", &code),
+            ("organization", &ctx.organization),
+            ("minutes", &minutes),
+        ],
+    );
+    let subject = lang.t("dt.mail_subject");
+    let (store, transfer_id) = (store.clone(), ctx.transfer.id);
+    tokio::spawn(async move {
+        if candidate.is_none() {
+            return;
+        }
         if mailer
             .send_transfer_code(&email, &subject, body)
             .await
             .is_err()
         {
-            let _ = store.discard_transfer_code(ctx.transfer.id, &code).await;
-            return ctx.email_step(
-                Some(&lang.t("dt.mail_failed")),
-                &typed,
-                StatusCode::BAD_GATEWAY,
-            );
+            // The mailer logged why; a withdrawn code does not hold the cooldown against a
+            // retry.
+            if let Err(error) = store.discard_transfer_code(transfer_id, &code).await {
+                tracing::warn!(error = %error, "could not withdraw an unsent ownership code");
+            }
         }
-    }
+    });
     ctx.see_page()
 }
 
@@ -585,7 +626,16 @@ async fn check_code(OpenPage(ctx): OpenPage, body: Bytes) -> Response {
         Ok(CodeCheck::Expired) => {
             ctx.code_step(Some(&lang.t("dt.code_expired")), StatusCode::BAD_REQUEST)
         }
-        Err(error) => crate::error::ApiError::from(error).into_response(),
+        Ok(CodeCheck::LockedOut(exhausted)) => {
+            let mut response =
+                ctx.code_step(Some(&lang.t("dt.too_many")), StatusCode::TOO_MANY_REQUESTS);
+            response.headers_mut().insert(
+                header::RETRY_AFTER,
+                HeaderValue::from(exhausted.retry_after_seconds(now)),
+            );
+            response
+        }
+        Err(error) => ApiError::from(error).into_response(),
     }
 }
 
@@ -631,7 +681,7 @@ async fn answer(OpenPage(ctx): OpenPage, body: Bytes) -> Response {
     {
         Ok(true) => ctx.see_page(),
         Ok(false) => ctx.final_page("dt.answer_failed", "error", StatusCode::CONFLICT),
-        Err(error) => crate::error::ApiError::from(error).into_response(),
+        Err(error) => ApiError::from(error).into_response(),
     }
 }
 

@@ -6,12 +6,18 @@
 //! `Retry-After`, also on the failure that locks it; a wrong e-mail or password answers 401
 //! `{"detail": "Invalid email or password."}`; a correct password on an unverified account
 //! answers 403.
+//!
+//! Registering a pending (unverified) address again sends a new code but keeps the pending
+//! password while its code is valid (see `Registration::Renewed`). Login attempts are counted
+//! per account before the password is checked, and per client IP in the database; password
+//! hashing admits one check per client IP at a time.
 
 use super::no_store;
 use crate::error::ApiError;
 use crate::extract::{ClientIp, JsonObject};
 use crate::mail::Mailer;
 use crate::openapi::{LoginRequest, RegisterRequest, ResendCodeRequest, VerifyEmailRequest};
+use crate::ratelimit::spend_budgets;
 use crate::state::AppState;
 use crate::views;
 use axum::extract::State;
@@ -25,13 +31,28 @@ use verity_domain::fields::{FieldErrors, ObjectReader};
 use verity_domain::ids::UserId;
 use verity_domain::{Error as DomainError, Timestamp};
 use verity_store::credentials::{hash_password, verify_password};
-use verity_store::{CodeIssue, EmailVerification, Registration};
+use verity_store::{Budget, CodeIssue, EmailVerification, LoginAdmission, Registration};
 
-/// Counts a `register` / `resend-otp` call against the client's hourly budget.
-fn count_registration_request(state: &AppState, ip: IpAddr) -> Result<(), ApiError> {
-    state
-        .registration_limiter
-        .check(&[(ip, state.config.accounts.requests_per_ip_per_hour)])
+/// Counts a call against the client's hourly budget of `scope` (in the database: every process
+/// shares it): `register` and `resend-otp` together, or `login` whichever account it names.
+async fn count_per_ip(
+    state: &AppState,
+    scope: &'static str,
+    limit: u32,
+    ip: IpAddr,
+) -> Result<(), ApiError> {
+    let budget = Budget {
+        scope,
+        limit,
+        window_seconds: 3600,
+    };
+    spend_budgets(&state.store, &[(budget, &ip.to_string())]).await
+}
+
+/// Counts a `register` / `resend-otp` call.
+async fn count_registration_request(state: &AppState, ip: IpAddr) -> Result<(), ApiError> {
+    let limit = state.config.accounts.requests_per_ip_per_hour;
+    count_per_ip(state, "registration-ip", limit, ip).await
 }
 
 fn mailer(state: &AppState) -> Result<&Mailer, ApiError> {
@@ -68,9 +89,9 @@ async fn send_code(
 #[utoipa::path(post, path = "/auth/v2/programmatic/register/", tag = "accounts",
     request_body = RegisterRequest,
     responses((status = 201, description = "{message, email}: account created, code e-mailed", body = Value),
-              (status = 200, description = "{message}: the address was registered but not verified; a new code was e-mailed and the password replaced", body = Value),
+              (status = 200, description = "{message}: the address was registered but not verified; a new code was e-mailed. The password stays the one of the pending registration while its code is valid, and is replaced only once that code has expired", body = Value),
               (status = 400, description = "Field errors: invalid e-mail, password rules (first broken rule), address already registered", body = Value),
-              (status = 429, description = "Over 5 register/resend-otp calls from this IP in an hour, or a code was sent to this address less than 60 s ago", body = Value),
+              (status = 429, description = "Over 5 register/resend-otp calls from this IP in an hour, a code was sent to this address less than 60 s ago, or too many passwords are being checked for this IP", body = Value),
               (status = 500, description = "The code could not be e-mailed", body = Value),
               (status = 503, description = "No SMTP relay configured", body = Value)))]
 pub async fn register(
@@ -79,9 +100,12 @@ pub async fn register(
     JsonObject(body): JsonObject,
 ) -> Result<Response, ApiError> {
     let mailer = mailer(&state)?;
-    count_registration_request(&state, ip)?;
+    count_registration_request(&state, ip).await?;
     let credentials = Credentials::for_registration(&body)?;
-    let password_hash = hash_password(&credentials.password).await?;
+    let password_hash = {
+        let _hashing = state.password_hashing.enter(ip)?;
+        hash_password(&credentials.password).await?
+    };
     let code = VerificationCode::generate();
     let registration = state
         .store
@@ -190,7 +214,7 @@ pub async fn resend_code(
     JsonObject(body): JsonObject,
 ) -> Result<Json<Value>, ApiError> {
     let mailer = mailer(&state)?;
-    count_registration_request(&state, ip)?;
+    count_registration_request(&state, ip).await?;
     let mut reader = ObjectReader::new(&body);
     let email = read_email(&mut reader);
     // Accepted (the docs send it; repo:mcp does not) but not checked: since it may be left out,
@@ -234,47 +258,41 @@ fn locked_out(until: Timestamp, now: Timestamp) -> ApiError {
               (status = 400, description = "Field errors", body = Value),
               (status = 401, description = "Wrong e-mail or password", body = Value),
               (status = 403, description = "The e-mail address is not verified yet", body = Value),
-              (status = 429, description = "Locked after repeated failures: 5 → 15 min, 10 → 1 h, 20 → 24 h", body = Value)))]
+              (status = 429, description = "Locked after repeated failures: 5 → 15 min, 10 → 1 h, 20 → 24 h (attempts are counted before the password is checked); over 60 attempts from this IP in an hour; or a password check from this IP is already in progress", body = Value)))]
 pub async fn login(
     State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
     JsonObject(body): JsonObject,
 ) -> Result<Response, ApiError> {
     let credentials = Credentials::for_login(&body)?;
+    let limit = state.config.accounts.login_attempts_per_ip_per_hour;
+    count_per_ip(&state, "login-ip", limit, ip).await?;
+    let _hashing = state.password_hashing.enter(ip)?;
     let now = Timestamp::now();
-    let account = state.store.login_account(&credentials.email).await?;
-    if let Some(until) = account
-        .as_ref()
-        .and_then(|account| account.locked_until)
-        .filter(|until| *until > now)
-    {
-        return Err(locked_out(until, now));
-    }
-    let password_hash = account
-        .as_ref()
-        .map(|account| account.password_hash.clone());
-    let matches = verify_password(&credentials.password, password_hash).await?;
-    let Some(account) = account else {
-        return Err(ApiError::InvalidLogin);
+    let account = match state.store.admit_login(&credentials.email, now).await? {
+        LoginAdmission::Admitted(account) => account,
+        LoginAdmission::Locked(until) => return Err(locked_out(until, now)),
+        LoginAdmission::Unknown => {
+            // The same work as a wrong password, so that the answer's timing does not tell.
+            verify_password(&credentials.password, None).await?;
+            return Err(ApiError::InvalidLogin);
+        }
     };
+    let matches =
+        verify_password(&credentials.password, Some(account.password_hash.clone())).await?;
     if !matches {
-        return Err(
-            match state
-                .store
-                .record_failed_login(account.user_id, now)
-                .await?
-            {
-                Some(until) => locked_out(until, now),
-                None => ApiError::InvalidLogin,
-            },
-        );
+        return Err(match account.locked_until {
+            Some(until) => locked_out(until, now),
+            None => ApiError::InvalidLogin,
+        });
     }
+    state.store.record_successful_login(account.user_id).await?;
     let Some(organization_id) = account.organization_id else {
         return Err(DomainError::Forbidden(
             "Email address is not verified. Verify it with the code sent to it first.".into(),
         )
         .into());
     };
-    state.store.record_successful_login(account.user_id).await?;
     let tokens = state.tokens.issue_user(account.user_id, organization_id)?;
     Ok(no_store(
         Json(json!({

@@ -756,12 +756,14 @@ async fn registration_bodies_get_drf_field_errors_and_no_mail() {
 }
 
 #[tokio::test]
-async fn registering_an_unverified_address_again_replaces_its_password() {
+async fn re_registering_a_pending_address_keeps_its_password_until_the_code_expires() {
     let (app, inbox) = spawn_with_mail(|config| config.accounts.resend_cooldown_seconds = 0).await;
+    // The victim registers; an attacker registers the same address with a password of their
+    // own. The victim verifies with the latest code: the account is theirs.
     let email = "leo@verity.test";
-    let (status, _) = register(&app, email, "F1rst!password").await;
+    let (status, _) = register(&app, email, PASSWORD).await;
     assert_eq!(status, StatusCode::CREATED);
-    let (status, body) = register(&app, email, PASSWORD).await;
+    let (status, body) = register(&app, email, "Att4cker!pass").await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(
         body,
@@ -770,10 +772,120 @@ async fn registering_an_unverified_address_again_replaces_its_password() {
     assert_eq!(inbox.messages_to(email).len(), 2);
     let (status, _) = verify(&app, email, &inbox.latest_code(email)).await;
     assert_eq!(status, StatusCode::OK);
+    let (status, _) = login(&app, email, "Att4cker!pass").await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    let (status, _) = login(&app, email, PASSWORD).await;
+    assert_eq!(status, StatusCode::OK);
+
+    // Once the pending code has expired, the address is registered afresh.
+    let email = "lena@verity.test";
+    register(&app, email, "F1rst!password").await;
+    app.execute_sql("UPDATE email_codes SET expires_at = 0", &[])
+        .await;
+    let (status, _) = register(&app, email, PASSWORD).await;
+    assert_eq!(status, StatusCode::OK);
+    let (status, _) = verify(&app, email, &inbox.latest_code(email)).await;
+    assert_eq!(status, StatusCode::OK);
     let (status, _) = login(&app, email, "F1rst!password").await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
     let (status, _) = login(&app, email, PASSWORD).await;
     assert_eq!(status, StatusCode::OK);
+}
+
+/// A client whose requests come from `ip` (any 127.0.0.0/8 address reaches the loopback
+/// listener), so that the server sees several clients.
+fn client_from(ip: [u8; 4]) -> reqwest::Client {
+    reqwest::Client::builder()
+        .local_address(std::net::IpAddr::from(ip))
+        .build()
+        .unwrap()
+}
+
+async fn login_from(
+    app: &TestApp,
+    client: &reqwest::Client,
+    email: &str,
+    password: &str,
+) -> reqwest::Response {
+    client
+        .post(format!("{}/auth/v2/programmatic/login/", app.base))
+        .json(&json!({"email": email, "password": password}))
+        .send()
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn a_burst_of_wrong_logins_checks_no_more_passwords_than_the_lockout_allows() {
+    let (app, inbox) = spawn_with_mail(|_| {}).await;
+    let email = "olga@verity.test";
+    verified_account(&app, &inbox, email).await;
+    // Twenty wrong passwords at once, from twenty clients.
+    let clients: Vec<reqwest::Client> = (0..20).map(|n| client_from([127, 0, 0, 10 + n])).collect();
+    let answers = futures::future::join_all(
+        clients
+            .iter()
+            .map(|client| login_from(&app, client, email, "Wr0ng!pass")),
+    )
+    .await;
+    let statuses: Vec<StatusCode> = answers.iter().map(|r| r.status()).collect();
+    assert!(
+        statuses
+            .iter()
+            .all(|s| [StatusCode::UNAUTHORIZED, StatusCode::TOO_MANY_REQUESTS].contains(s)),
+        "{statuses:?}"
+    );
+    assert!(
+        statuses
+            .iter()
+            .filter(|s| **s == StatusCode::UNAUTHORIZED)
+            .count()
+            <= 4,
+        "{statuses:?}"
+    );
+    // Only the five attempts up to the first lockout tier were counted and checked: the lock
+    // is that tier's 15 minutes (checking all twenty would have locked for 24 hours).
+    assert_eq!(
+        column_values(&app, "SELECT CAST(failed_logins AS TEXT) FROM users").await,
+        ["5"]
+    );
+    let response = post_raw(
+        &app,
+        "/auth/v2/programmatic/login/",
+        json!({"email": email, "password": PASSWORD}),
+    )
+    .await;
+    assert_eq!(response.status(), StatusCode::TOO_MANY_REQUESTS);
+    let retry_after: u64 = response.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!((1..=900).contains(&retry_after), "{retry_after}");
+}
+
+#[tokio::test]
+async fn login_attempts_are_limited_per_client_ip() {
+    let (app, _inbox) =
+        spawn_with_mail(|config| config.accounts.login_attempts_per_ip_per_hour = 3).await;
+    for _ in 0..3 {
+        let (status, _) = login(&app, "nobody@verity.test", PASSWORD).await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED);
+    }
+    // Whichever account the next attempt names.
+    let response = post_raw(
+        &app,
+        "/auth/v2/programmatic/login/",
+        json!({"email": "someone@verity.test", "password": PASSWORD}),
+    )
+    .await;
+    assert_eq!(response.status(), StatusCode::TOO_MANY_REQUESTS);
+    assert_eq!(response.headers()["x-ratelimit-limit"], "3");
+    assert!(response.headers().contains_key("retry-after"));
+    // Another client has its own budget.
+    let other = client_from([127, 0, 0, 2]);
+    let response = login_from(&app, &other, "nobody@verity.test", PASSWORD).await;
+    assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
 }
 
 #[tokio::test]

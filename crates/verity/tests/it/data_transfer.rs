@@ -198,8 +198,9 @@ async fn seed004_request_creates_a_session_and_bad_scopes_are_field_errors() {
 async fn drive_browser(app: &TestApp, inbox: &Inbox, options: Value) -> Option<()> {
     let args = [app.base.clone(), options.to_string()];
     run_script("data_transfer.js", &args, |question| {
-        let code = inbox.latest_before(PERSON, " is your code to share");
+        let inbox = inbox.clone();
         async move {
+            let code = inbox.code_before(PERSON, " is your code to share").await;
             match question.as_str() {
                 "code" => code,
                 // Any other six digits: the right code with its last digit changed.
@@ -381,7 +382,7 @@ async fn wrong_used_up_and_expired_codes_are_refused_and_only_the_proving_browse
     let (status, _, _) =
         post_form(&app, &format!("{page}/email"), &[("email", PERSON)], None).await;
     assert_eq!(status, StatusCode::SEE_OTHER);
-    let code = inbox.latest_before(PERSON, " is your code to share");
+    let code = inbox.code_before(PERSON, " is your code to share").await;
     // Within the cooldown no second code is sent.
     let (status, html, _) =
         post_form(&app, &format!("{page}/email"), &[("email", PERSON)], None).await;
@@ -441,7 +442,7 @@ async fn wrong_used_up_and_expired_codes_are_refused_and_only_the_proving_browse
     let business = requester(&app, "Acme Lending").await;
     let (_, page) = create_transfer(&app, &business, "email").await;
     post_form(&app, &format!("{page}/email"), &[("email", PERSON)], None).await;
-    let code = inbox.latest_before(PERSON, " is your code to share");
+    let code = inbox.code_before(PERSON, " is your code to share").await;
     let (status, html, cookie) =
         post_form(&app, &format!("{page}/code"), &[("code", &code)], None).await;
     assert_eq!(status, StatusCode::BAD_REQUEST);

@@ -27,5 +27,6 @@ mod sandbox;
 mod sessions;
 mod smtp;
 mod tenancy;
+mod transfer_codes;
 mod webhooks;
 mod workflows;

@@ -41,6 +41,16 @@ impl Inbox {
         message.data[end - 6..end].to_owned()
     }
 
+    /// Waits for a message to `address` (ownership codes are mailed off the request path, a
+    /// moment after the answer), then reads the latest one like [`Inbox::latest_before`].
+    pub async fn code_before(&self, address: &str, marker: &str) -> String {
+        crate::helpers::eventually(&format!("a message to {address}"), || async {
+            !self.messages_to(address).is_empty()
+        })
+        .await;
+        self.latest_before(address, marker)
+    }
+
     /// The code of the latest message to `address`. The server answers only after the relay
     /// accepted the message, so it is already here.
     pub fn latest_code(&self, address: &str) -> String {
