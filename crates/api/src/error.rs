@@ -54,6 +54,9 @@ pub enum ApiError {
     EngineUnavailable(&'static str),
     #[error("method not allowed")]
     MethodNotAllowed(String),
+    /// Heavy work whose permits stayed taken for the whole allowed wait (503 with `Retry-After`).
+    #[error("overloaded")]
+    Overloaded { retry_after_seconds: u64 },
     /// A refusal of the hosted-flow API: any 4xx status with `{"detail", "code"}`, the code
     /// machine-readable (docs/flow-api.md lists them).
     #[error("{code}: {detail}")]
@@ -171,6 +174,18 @@ impl IntoResponse for ApiError {
                 detail: text,
             } => (status, axum::Json(json!({"detail": text, "code": code}))).into_response(),
             ApiError::EngineUnavailable(text) => detail(StatusCode::SERVICE_UNAVAILABLE, text),
+            ApiError::Overloaded {
+                retry_after_seconds,
+            } => {
+                let mut response = detail(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    format!("The server is busy. Retry in {retry_after_seconds} seconds."),
+                );
+                response
+                    .headers_mut()
+                    .insert(header::RETRY_AFTER, HeaderValue::from(retry_after_seconds));
+                response
+            }
             ApiError::MethodNotAllowed(method) => detail(
                 StatusCode::METHOD_NOT_ALLOWED,
                 format!("Method \"{method}\" not allowed."),

@@ -12,6 +12,7 @@ use axum::body::Bytes;
 use axum::extract::{ConnectInfo, FromRequest, FromRequestParts, MatchedPath, Request};
 use axum::http::request::Parts;
 use axum::http::StatusCode;
+use ipnet::IpNet;
 use serde_json::{Map, Value};
 use std::net::{IpAddr, SocketAddr};
 use verity_domain::capture::{check_upload, CheckedCapture, IMAGE_MAX_BYTES, IMAGE_TYPES};
@@ -157,24 +158,80 @@ impl FromRequestParts<AppState> for ConsoleUser {
     }
 }
 
-/// The address of the connected client (the TCP peer; a reverse proxy in front of Verity makes
-/// that the proxy's address).
+/// The reverse proxies whose `X-Forwarded-For` header is believed (`http.trusted_proxies`): IPs
+/// and CIDRs. Empty by default, and then the header is ignored: anyone can write it.
+#[derive(Debug, Clone, Default)]
+pub struct TrustedProxies(Vec<IpNet>);
+
+impl TrustedProxies {
+    /// IPs or CIDRs; the first entry that is neither is the error.
+    pub fn parse(entries: &[String]) -> Result<Self, String> {
+        entries
+            .iter()
+            .map(|entry| {
+                let entry = entry.trim();
+                entry
+                    .parse::<IpNet>()
+                    .or_else(|_| entry.parse::<IpAddr>().map(IpNet::from))
+                    .map_err(|_| format!("{entry:?} is neither an IP address nor a CIDR"))
+            })
+            .collect::<Result<_, _>>()
+            .map(Self)
+    }
+
+    fn trusts(&self, ip: IpAddr) -> bool {
+        self.0.iter().any(|net| net.contains(&ip))
+    }
+
+    /// The client of a request that came from `peer` with these `X-Forwarded-For` hops (in
+    /// header order): walking from the peer towards the origin, the first address that is not a
+    /// trusted proxy. Hops left of it were written by the client and prove nothing. A hop that
+    /// is not an address stops the walk at the last trusted proxy.
+    pub fn client<'a>(&self, peer: IpAddr, forwarded_for: impl Iterator<Item = &'a str>) -> IpAddr {
+        let mut client = peer.to_canonical();
+        if !self.trusts(client) {
+            return client;
+        }
+        let hops: Vec<&str> = forwarded_for.flat_map(|value| value.split(',')).collect();
+        for hop in hops.into_iter().rev() {
+            let Ok(ip) = hop.trim().parse::<IpAddr>() else {
+                break;
+            };
+            client = ip.to_canonical();
+            if !self.trusts(client) {
+                break;
+            }
+        }
+        client
+    }
+}
+
+/// The address of the client: the TCP peer, or, when the peer is a trusted reverse proxy
+/// ([`TrustedProxies`]), the client its `X-Forwarded-For` names.
 #[derive(Debug, Clone, Copy)]
 pub struct ClientIp(pub IpAddr);
 
-impl<S: Send + Sync> FromRequestParts<S> for ClientIp {
+impl FromRequestParts<AppState> for ClientIp {
     type Rejection = ApiError;
 
-    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, ApiError> {
-        parts
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let peer = parts
             .extensions
             .get::<ConnectInfo<SocketAddr>>()
-            .map(|info| ClientIp(info.0.ip()))
+            .map(|info| info.0.ip())
             .ok_or_else(|| {
                 ApiError::Internal(anyhow::anyhow!(
                     "the server was started without connection info"
                 ))
-            })
+            })?;
+        let forwarded_for = parts
+            .headers
+            .get_all("x-forwarded-for")
+            .iter()
+            .filter_map(|value| value.to_str().ok());
+        Ok(ClientIp(
+            state.config.trusted_proxies.client(peer, forwarded_for),
+        ))
     }
 }
 
@@ -472,5 +529,45 @@ impl Page {
         let next = (self.offset + self.limit < count).then(|| link(self.offset + self.limit));
         let previous = (self.offset > 0).then(|| link((self.offset - self.limit).max(0)));
         serde_json::json!({"count": count, "next": next, "previous": previous, "results": results})
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ip(text: &str) -> IpAddr {
+        text.parse().unwrap()
+    }
+
+    #[test]
+    fn forwarded_for_is_read_only_from_trusted_proxies_right_to_left() {
+        let proxies = TrustedProxies::parse(&["127.0.0.1".into(), "10.0.0.0/8".into()]).unwrap();
+        let client =
+            |peer: &str, headers: &[&str]| proxies.client(ip(peer), headers.iter().copied());
+        // An untrusted peer is the client whatever it writes.
+        assert_eq!(client("203.0.113.9", &["198.51.100.1"]), ip("203.0.113.9"));
+        // Behind two trusted hops, the right-most untrusted address; what the client wrote to
+        // its left (a spoofed first hop) is ignored.
+        assert_eq!(
+            client("127.0.0.1", &["1.2.3.4, 198.51.100.7", "10.1.2.3"]),
+            ip("198.51.100.7")
+        );
+        // Garbage stops the walk at the last trusted proxy; no header leaves the peer.
+        assert_eq!(
+            client("127.0.0.1", &["198.51.100.7, junk"]),
+            ip("127.0.0.1")
+        );
+        assert_eq!(client("127.0.0.1", &[]), ip("127.0.0.1"));
+        // IPv4-mapped peers are compared as IPv4.
+        assert_eq!(
+            client("::ffff:127.0.0.1", &["198.51.100.7"]),
+            ip("198.51.100.7")
+        );
+        assert!(TrustedProxies::parse(&["proxy.internal".into()]).is_err());
+        assert_eq!(
+            TrustedProxies::default().client(ip("127.0.0.1"), ["198.51.100.7"].into_iter()),
+            ip("127.0.0.1")
+        );
     }
 }

@@ -9,6 +9,7 @@
 
 pub mod error;
 pub mod extract;
+pub mod gate;
 pub mod mail;
 pub mod oauth;
 mod openapi;
@@ -42,6 +43,7 @@ use utoipa_axum::routes;
 /// Builds the whole HTTP application.
 pub fn router(state: AppState) -> Router {
     let limit = state.config.max_body_bytes;
+    let request_timeout = state.config.request_timeout;
     let (router, document) = OpenApiRouter::<AppState>::with_openapi(openapi::ApiDoc::openapi())
         .routes(routes!(system::healthcheck))
         .routes(routes!(sessions::create_session))
@@ -198,6 +200,10 @@ pub fn router(state: AppState) -> Router {
         .method_not_allowed_fallback(|request: Request| async move {
             ApiError::MethodNotAllowed(request.method().to_string())
         })
+        .layer(axum::middleware::from_fn_with_state(
+            request_timeout,
+            answer_in_time,
+        ))
         .layer(axum::middleware::from_fn(log_request))
         .layer(DefaultBodyLimit::max(limit))
         .layer(Extension(extract::BodyLimit(limit)))
@@ -212,6 +218,28 @@ fn with_body_limit(router: OpenApiRouter<AppState>, limit: usize) -> OpenApiRout
     router
         .layer(DefaultBodyLimit::max(limit))
         .layer(Extension(extract::BodyLimit(limit)))
+}
+
+/// Answers 408 `request_timeout` when a request (its body read included) is not answered within
+/// `http.request_timeout_seconds`: a client that stalls its body does not hold a connection and
+/// its buffers forever.
+async fn answer_in_time(
+    axum::extract::State(limit): axum::extract::State<std::time::Duration>,
+    request: Request,
+    next: Next,
+) -> Response {
+    match tokio::time::timeout(limit, next.run(request)).await {
+        Ok(response) => response,
+        Err(_) => error::coded(
+            axum::http::StatusCode::REQUEST_TIMEOUT,
+            "request_timeout",
+            format!(
+                "The request was not completed within {} seconds.",
+                limit.as_secs()
+            ),
+        )
+        .into_response(),
+    }
 }
 
 /// Logs method, route template, status and latency. Never the concrete path or query: they can

@@ -1,3 +1,5 @@
+use crate::extract::TrustedProxies;
+use crate::gate::ComputeGate;
 use crate::mail::Mailer;
 use crate::oauth::TokenIssuer;
 use crate::ratelimit::{HashingQueue, RateLimiter, RateLimits, SlidingWindows};
@@ -6,6 +8,7 @@ use std::net::IpAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use verity_domain::account::AccountPolicy;
+use verity_domain::data_transfer::TrustedIssuers;
 use verity_pipeline::LoadedEngines;
 use verity_store::{Application, AuthenticatedKey, Store};
 use verity_webhooks::DeliveryClient;
@@ -20,6 +23,19 @@ pub struct ApiConfig {
     /// How long a successful API-key lookup is reused before the database is asked again.
     pub key_cache_ttl: Duration,
     pub accounts: AccountPolicy,
+    /// Reverse proxies whose `X-Forwarded-For` names the client ([`crate::extract::ClientIp`]).
+    pub trusted_proxies: TrustedProxies,
+    /// A request not answered within this is answered 408.
+    pub request_timeout: Duration,
+    /// Accept `http://` session callbacks to any host, not only loopback ones.
+    pub allow_http_callbacks: bool,
+    /// Organizations whose verified identities any business may receive by data transfer.
+    pub trusted_issuers: TrustedIssuers,
+    /// Webhook destinations an application may have.
+    pub max_webhook_destinations: usize,
+    /// Standalone face calls decoding at once, and how long one waits for its turn.
+    pub standalone_face_concurrency: usize,
+    pub standalone_face_wait: Duration,
 }
 
 #[derive(Clone)]
@@ -41,6 +57,8 @@ pub struct Inner {
     pub flow_ip_limiter: SlidingWindows<IpAddr>,
     /// Verification engines for the standalone endpoints (the worker holds the same ones).
     pub engines: LoadedEngines,
+    /// Admission to the standalone face APIs' decoding and inference.
+    pub face_gate: ComputeGate,
     key_cache: DashMap<String, (AuthenticatedKey, Instant)>,
     client_cache: DashMap<String, (Application, Instant)>,
 }
@@ -63,6 +81,10 @@ impl AppState {
     ) -> Self {
         Self(Arc::new(Inner {
             engines,
+            face_gate: ComputeGate::new(
+                config.standalone_face_concurrency,
+                config.standalone_face_wait,
+            ),
             store,
             webhook_client,
             tokens,

@@ -4,17 +4,58 @@
 //! identity's values per scope from the stored session and its results.
 //!
 //! What leaves the server is decided here: [`IdentityValues::shared`] keeps only the consented
-//! scopes, so nothing outside them can reach a decision payload.
+//! scopes, so nothing outside them can reach a decision payload. Which sessions may be shared at
+//! all is decided here too: [`TrustedIssuers`] (whose sessions) and [`HAND_CHANGES`] (a session a
+//! reviewer changed by hand never speaks for the engines); docs/data-transfer.md states the
+//! rules.
 
 use crate::decision::FeatureResult;
 use crate::fields::{FieldErrors, ObjectReader};
-use crate::ids::{ApplicationId, SessionId, SessionToken, TransferId};
+use crate::ids::{ApplicationId, OrganizationId, SessionId, SessionToken, TransferId};
+use crate::review::ActivityType;
 use crate::session::Session;
 use crate::status::FeatureStatus;
 use crate::timestamp::Timestamp;
 use crate::workflow::Feature;
+use serde::{Deserialize, Serialize};
 use serde_json::{json, Map, Value};
 use std::fmt;
+
+/// The organizations whose verified identities a business may receive: always its own, plus the
+/// ones the operator lists as trusted issuers (`data_transfer.trusted_issuers`). Another tenant's
+/// verdict is not evidence by default: any tenant of a shared server (open registration makes
+/// anyone one) controls its sessions' inputs.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct TrustedIssuers(Vec<OrganizationId>);
+
+impl TrustedIssuers {
+    pub fn new(organizations: Vec<OrganizationId>) -> Self {
+        Self(organizations)
+    }
+
+    /// The organizations whose sessions may be the source of a transfer asked for by a business
+    /// of `requester`: its own first, without repeats.
+    pub fn sources_for(&self, requester: OrganizationId) -> Vec<OrganizationId> {
+        let mut sources = vec![requester];
+        for organization in &self.0 {
+            if !sources.contains(organization) {
+                sources.push(*organization);
+            }
+        }
+        sources
+    }
+}
+
+/// Reviewer actions after which a session's verdict or data are no longer the engines' alone: a
+/// manual status (update-status, an AML hit review that moved the status), a data correction
+/// (update-data, update-poa-data) and a node status override. Such a session is never the source
+/// of a transfer. A note changes nothing and does not count.
+pub const HAND_CHANGES: [ActivityType; 3] = [
+    ActivityType::StatusChange,
+    ActivityType::DataUpdate,
+    ActivityType::FeatureStatusChange,
+];
 
 /// What a business may ask for. The wire names are the words of `scope`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -219,7 +260,8 @@ pub struct Transfer {
     pub vendor_data: Option<String>,
     /// As stored; [`Transfer::status_at`] also accounts for expiry.
     pub status: TransferStatus,
-    /// Set once the person proved they own this Approved verification (any application).
+    /// Set once the person proved they own this Approved verification (of the requester's
+    /// organization or a trusted issuer).
     pub source_session_id: Option<SessionId>,
     pub proven_at: Option<Timestamp>,
     pub decided_at: Option<Timestamp>,
@@ -298,7 +340,9 @@ pub fn is_picture_kind(kind: &str) -> bool {
 
 /// The values a verified identity holds for each scope, read from an Approved session: its ID
 /// document result (`id_verifications`), its e-mail and phone results, then the `contact_details`
-/// the business supplied. A value the session does not hold is `null`.
+/// the business supplied. Only what the engines Approved is taken: the fields of an Approved ID
+/// document node, a verified e-mail or phone, and the pictures an Approved node judged. A value
+/// the session does not hold is `null`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct IdentityValues {
     values: Vec<(Scope, Map<String, Value>)>,
@@ -317,20 +361,40 @@ const DOCUMENT_FIELDS: [&str; 7] = [
     "expiration_date",
 ];
 
+/// The nodes that judge a picture: it is shared only when one of them was Approved (a portrait
+/// the business supplied means nothing until a face match compared it with the person).
+fn judged_by(picture: &str) -> &'static [Feature] {
+    match picture {
+        "document_front" | "document_back" => &[Feature::Ocr],
+        "selfie" => &[Feature::Liveness, Feature::FaceMatch],
+        "portrait_image" => &[Feature::FaceMatch],
+        _ => &[],
+    }
+}
+
+/// The first Approved result of `feature`.
+fn approved(results: &[FeatureResult], feature: Feature) -> Option<&FeatureResult> {
+    results
+        .iter()
+        .find(|r| r.feature == feature && r.status == FeatureStatus::Approved)
+}
+
+/// A non-empty string `field` of the first Approved result of `feature`.
+fn approved_value(results: &[FeatureResult], feature: Feature, field: &str) -> Option<Value> {
+    approved(results, feature)
+        .and_then(|r| r.payload.get(field))
+        .filter(|v| v.as_str().is_some_and(|s| !s.is_empty()))
+        .cloned()
+}
+
 impl IdentityValues {
     pub fn from_session(
         session: &Session,
         results: &[FeatureResult],
         pictures: Vec<StoredPicture>,
     ) -> IdentityValues {
-        let first = |feature: Feature| -> Option<&FeatureResult> {
-            results
-                .iter()
-                .find(|r| r.feature == feature && r.status == FeatureStatus::Approved)
-                .or_else(|| results.iter().find(|r| r.feature == feature))
-        };
         let empty = Map::new();
-        let id = first(Feature::Ocr).map_or(&empty, |r| &r.payload);
+        let id = approved(results, Feature::Ocr).map_or(&empty, |r| &r.payload);
         let pick = |payload: &Map<String, Value>, fields: &[&str]| -> Map<String, Value> {
             fields
                 .iter()
@@ -349,21 +413,11 @@ impl IdentityValues {
                 .cloned()
                 .unwrap_or(Value::Null)
         };
-        let verified_value = |feature: Feature, field: &str| -> Option<Value> {
-            first(feature)
-                .filter(|r| r.status == FeatureStatus::Approved)
-                .and_then(|r| r.payload.get(field))
-                .filter(|v| v.as_str().is_some_and(|s| !s.is_empty()))
-                .cloned()
-        };
-        let email = match verified_value(Feature::EmailVerification, "email") {
+        let email = match approved_value(results, Feature::EmailVerification, "email") {
             Some(email) => json!({"email": email, "is_verified": true}),
-            None => {
-                let email = contact("email");
-                json!({"email": email, "is_verified": false})
-            }
+            None => json!({"email": contact("email"), "is_verified": false}),
         };
-        let phone = match verified_value(Feature::PhoneVerification, "full_number") {
+        let phone = match approved_value(results, Feature::PhoneVerification, "full_number") {
             Some(number) => json!({"phone_number": number, "is_verified": true}),
             None => json!({"phone_number": contact("phone"), "is_verified": false}),
         };
@@ -371,6 +425,14 @@ impl IdentityValues {
             Value::Object(map) => map,
             _ => Map::new(),
         };
+        let pictures: Vec<StoredPicture> = pictures
+            .into_iter()
+            .filter(|p| {
+                judged_by(&p.name)
+                    .iter()
+                    .any(|&feature| approved(results, feature).is_some())
+            })
+            .collect();
         let pictures_json = pictures
             .iter()
             .map(|p| (p.name.clone(), Value::Bool(true)))
@@ -400,20 +462,13 @@ impl IdentityValues {
             .1
     }
 
-    /// The e-mail addresses that prove ownership of this identity (lower-cased).
-    pub fn emails(session: &Session, results: &[FeatureResult]) -> Vec<String> {
-        let from_results = results
-            .iter()
-            .filter(|r| r.feature == Feature::EmailVerification)
-            .filter_map(|r| r.payload.get("email").and_then(Value::as_str))
-            .map(str::to_lowercase);
-        let from_contact = session
-            .contact_details
-            .as_ref()
-            .and_then(|c| c.get("email"))
-            .and_then(Value::as_str)
-            .map(str::to_lowercase);
-        from_results.chain(from_contact).collect()
+    /// The address whose mailbox proves ownership of this identity (lower-cased): the one an
+    /// Approved e-mail verification proved, else the `contact_details` address the business
+    /// gave. A session with a verified address is never reached through another one.
+    pub fn ownership_email(session: &Session, results: &[FeatureResult]) -> Option<String> {
+        approved_value(results, Feature::EmailVerification, "email")
+            .or_else(|| session.contact_details.as_ref()?.get("email").cloned())
+            .and_then(|email| email.as_str().map(str::to_lowercase))
     }
 
     /// The shared data: one object per consented scope and nothing else. Pictures become
@@ -531,13 +586,16 @@ mod tests {
         let s = session(Some(
             json!({"email": "Ana@Example.org", "phone": "+34600000000"}),
         ));
-        let results = [result(
-            Feature::Ocr,
-            FeatureStatus::Approved,
-            json!({"first_name": "Ana", "last_name": "García", "full_name": "Ana García",
-                   "date_of_birth": "1990-05-01", "nationality": "ESP", "document_number": "X1",
-                   "document_type": "Passport"}),
-        )];
+        let results = [
+            result(
+                Feature::Ocr,
+                FeatureStatus::Approved,
+                json!({"first_name": "Ana", "last_name": "García", "full_name": "Ana García",
+                       "date_of_birth": "1990-05-01", "nationality": "ESP", "document_number": "X1",
+                       "document_type": "Passport"}),
+            ),
+            result(Feature::FaceMatch, FeatureStatus::Approved, json!({})),
+        ];
         let pictures = vec![StoredPicture {
             name: "portrait_image".into(),
             object_key: "k".into(),
@@ -565,7 +623,60 @@ mod tests {
         assert_eq!(document["document"]["document_number"], "X1");
         assert_eq!(document["document"]["date_of_issue"], Value::Null);
         assert_eq!(document.as_object().unwrap().len(), 2);
-        assert_eq!(IdentityValues::emails(&s, &results), ["ana@example.org"]);
+        assert_eq!(
+            IdentityValues::ownership_email(&s, &results).as_deref(),
+            Some("ana@example.org")
+        );
+    }
+
+    #[test]
+    fn only_what_the_engines_approved_is_taken() {
+        let s = session(Some(json!({"email": "ana@example.org"})));
+        let picture = |name: &str| StoredPicture {
+            name: name.into(),
+            object_key: name.into(),
+            content_type: "image/jpeg".into(),
+        };
+        let pictures = ["portrait_image", "selfie", "document_front"].map(picture);
+        let results = [
+            result(
+                Feature::Ocr,
+                FeatureStatus::InReview,
+                json!({"first_name": "Eve", "document_number": "Z9"}),
+            ),
+            result(Feature::Liveness, FeatureStatus::Approved, json!({})),
+            result(Feature::FaceMatch, FeatureStatus::Declined, json!({})),
+            result(
+                Feature::EmailVerification,
+                FeatureStatus::Declined,
+                json!({"email": "eve@example.org"}),
+            ),
+        ];
+        let identity = IdentityValues::from_session(&s, &results, pictures.to_vec());
+        let shared = identity.shared(
+            &Scopes::parse("names document").unwrap(),
+            |_| unreachable!(),
+        );
+        assert_eq!(shared["names"]["first_name"], Value::Null);
+        assert_eq!(shared["document"]["document_number"], Value::Null);
+        let names: Vec<&str> = identity.pictures.iter().map(|p| p.name.as_str()).collect();
+        assert_eq!(names, ["selfie"], "judged by an Approved liveness node");
+        assert_eq!(
+            IdentityValues::ownership_email(&s, &results).as_deref(),
+            Some("ana@example.org"),
+            "an unproven address does not replace the contact one"
+        );
+    }
+
+    #[test]
+    fn own_organization_first_then_trusted_issuers() {
+        let own = OrganizationId::random();
+        let other = OrganizationId::random();
+        assert_eq!(TrustedIssuers::default().sources_for(own), [own]);
+        let trusted = TrustedIssuers::new(vec![other, own, other]);
+        assert_eq!(trusted.sources_for(own), [own, other]);
+        let parsed: TrustedIssuers = serde_json::from_value(json!([other.to_string()])).unwrap();
+        assert_eq!(parsed.sources_for(own), [own, other]);
     }
 
     #[test]
@@ -590,8 +701,10 @@ mod tests {
             json!({"email": {"email": "new@example.org", "is_verified": true},
                    "phone": {"phone_number": "+34611111111", "is_verified": true}})
         );
-        let mut emails = IdentityValues::emails(&s, &results);
-        emails.sort();
-        assert_eq!(emails, ["new@example.org", "old@example.org"]);
+        assert_eq!(
+            IdentityValues::ownership_email(&s, &results).as_deref(),
+            Some("new@example.org"),
+            "the verified address, not the contact one"
+        );
     }
 }

@@ -234,7 +234,9 @@ impl NewSession {
     }
 }
 
-/// An absolute URL with a scheme; custom app schemes (`myapp://done`) are allowed (seed 003).
+/// An absolute URL with a scheme, not one that runs or reads content (`javascript:`, `data:`,
+/// `file:`, `vbscript:`); web URLs need a host. The syntax of callbacks and `redirect_uris`;
+/// where a session may actually send the person is [`check_callback`]'s decision.
 pub(crate) fn is_valid_callback(text: &str) -> bool {
     match url::Url::parse(text) {
         Ok(url) => match url.scheme() {
@@ -244,6 +246,50 @@ pub(crate) fn is_valid_callback(text: &str) -> bool {
         },
         Err(_) => false,
     }
+}
+
+/// What a (syntactically valid) callback needs before the hosted page may send the person there.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CallbackCheck {
+    Allowed,
+    /// Refused whatever the application registered: the field error's message.
+    Refused(&'static str),
+    /// A custom scheme (an app's deep link, or an OS protocol handler such as `ms-msdt:`): only
+    /// when one of the application's `redirect_uris` uses this scheme ([`scheme_registered`]).
+    NeedsRegistration(String),
+}
+
+/// Where a session may send the person when it ends (seed 003: custom schemes are supported):
+/// https anywhere; http to loopback hosts (development), or anywhere when the operator allows
+/// it; any other scheme only when the application registered it. The page launches the callback
+/// from the server's own origin, so a deny-list would let any tenant launch protocol handlers.
+pub fn check_callback(callback: &str, allow_http: bool) -> CallbackCheck {
+    let Ok(url) = url::Url::parse(callback) else {
+        return CallbackCheck::Refused("Enter a valid URL.");
+    };
+    match url.scheme() {
+        "https" => CallbackCheck::Allowed,
+        "http" if allow_http || is_loopback(&url) => CallbackCheck::Allowed,
+        "http" => CallbackCheck::Refused("Use an https URL."),
+        scheme => CallbackCheck::NeedsRegistration(scheme.to_owned()),
+    }
+}
+
+fn is_loopback(url: &url::Url) -> bool {
+    match url.host() {
+        Some(url::Host::Domain(name)) => name.eq_ignore_ascii_case("localhost"),
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        None => false,
+    }
+}
+
+/// Whether one of `redirect_uris` uses `scheme` (schemes compare case-insensitively; the URL
+/// parser lower-cases them).
+pub fn scheme_registered(scheme: &str, redirect_uris: &[String]) -> bool {
+    redirect_uris
+        .iter()
+        .any(|uri| url::Url::parse(uri).is_ok_and(|registered| registered.scheme() == scheme))
 }
 
 /// `metadata` is a JSON object, or a string holding one (the docs show both).
@@ -613,6 +659,36 @@ mod tests {
         assert!(is_valid_callback("https://example.com/cb?x=1"));
         assert!(!is_valid_callback("javascript:alert(1)"));
         assert!(!is_valid_callback("/relative"));
+    }
+
+    #[test]
+    fn callbacks_go_to_https_loopback_http_or_registered_schemes() {
+        use CallbackCheck::*;
+        assert_eq!(check_callback("https://shop.example/done", false), Allowed);
+        assert_eq!(check_callback("http://localhost:3000/done", false), Allowed);
+        assert_eq!(check_callback("http://127.0.0.1/done", false), Allowed);
+        assert_eq!(check_callback("http://[::1]/done", false), Allowed);
+        assert_eq!(
+            check_callback("http://shop.example/done", false),
+            Refused("Use an https URL.")
+        );
+        assert_eq!(check_callback("http://shop.example/done", true), Allowed);
+        for (callback, scheme) in [
+            ("ms-msdt:/id PCWDiagnostic", "ms-msdt"),
+            ("intent://scan/#Intent;scheme=zxing;end", "intent"),
+            ("MyApp://done", "myapp"),
+        ] {
+            assert_eq!(
+                check_callback(callback, false),
+                NeedsRegistration(scheme.into())
+            );
+        }
+        let registered = [
+            "https://shop.example/done".to_owned(),
+            "myapp://done".to_owned(),
+        ];
+        assert!(scheme_registered("myapp", &registered));
+        assert!(!scheme_registered("intent", &registered));
     }
 
     #[test]

@@ -218,6 +218,18 @@ fn read_label(reader: &mut ObjectReader<'_>) -> Option<String> {
     Some(label)
 }
 
+/// Refuses a new destination when the application already has `max`: every session event is
+/// delivered to each destination, so an unbounded number would amplify traffic against a third
+/// party and turn each event into a storm of outbox writes.
+pub fn check_destination_room(existing: usize, max: usize) -> Result<(), crate::Error> {
+    if existing >= max {
+        return Err(crate::Error::Rule(format!(
+            "An application can have at most {max} webhook destinations; delete one first."
+        )));
+    }
+    Ok(())
+}
+
 /// Parses a create body. `label` defaults to the URL's text (Didit requires it; Verity is
 /// lenient because the legacy single-URL API has no label).
 pub fn parse_destination(body: &Map<String, Value>) -> Result<DestinationSpec, FieldErrors> {

@@ -3,9 +3,10 @@
 //! (the link's secret) and, once ownership is proven, by the browser secret bound to it.
 //!
 //! The one deliberate cross-tenant read in the store lives here: [`Store::verified_identity`]
-//! loads an Approved session of any application of the same environment, and it is called only
-//! for the session the person proved to own; [`Store::consent_transfer`] then copies nothing but
-//! the consented scopes' data and pictures to the requesting application.
+//! loads an Approved session of another application of the same environment, only of the
+//! requester's own organization or of an issuer the operator trusts, never one changed by hand,
+//! and it is called only for the session the person proved to own; [`Store::answer_transfer`]
+//! then copies nothing but the consented scopes' data and pictures to the requesting application.
 
 use crate::budgets::{
     exhausted_digest, refund_digest, spend_digest, Exhausted, TRANSFER_CODE_GUESSES,
@@ -13,14 +14,17 @@ use crate::budgets::{
 use crate::codes::TRANSFER_CODES;
 use crate::credentials::{digest, digests_match};
 use crate::error::{corrupt, not_found, Result};
-use crate::Store;
-use sqlx::Row;
+use crate::{placeholders, Application, Store};
+use sqlx::any::AnyArguments;
+use sqlx::query::Query;
+use sqlx::{Any, Row};
 use verity_domain::account::{AccountPolicy, Email, MAX_CODE_ATTEMPTS};
 use verity_domain::data_transfer::{
-    is_picture_kind, NewTransfer, Scopes, StoredPicture, Transfer, TransferStatus,
+    is_picture_kind, IdentityValues, NewTransfer, Scopes, StoredPicture, Transfer, TransferStatus,
+    TrustedIssuers, HAND_CHANGES,
 };
 use verity_domain::decision::FeatureResult;
-use verity_domain::ids::{ApplicationId, SessionId, SessionToken, TransferId};
+use verity_domain::ids::{ApplicationId, OrganizationId, SessionId, SessionToken, TransferId};
 use verity_domain::session::{Environment, Session};
 use verity_domain::status::SessionStatus;
 use verity_domain::workflow::Feature;
@@ -126,6 +130,36 @@ fn quoted_like_pattern(email: &Email) -> String {
     pattern
 }
 
+/// The conditions on `s` (a session) and `a` (its application) of an eligible transfer source,
+/// with parameters from `$first`: status, environment, the `organizations` source organizations,
+/// then the hand-change activity types. [`bind_eligible_source`] binds them in that order.
+fn eligible_source(first: usize, organizations: usize) -> String {
+    format!(
+        "s.status = ${first} AND s.environment = ${} AND a.organization_id IN ({}) \
+         AND NOT EXISTS (SELECT 1 FROM reviews r WHERE r.session_id = s.id AND r.activity_type IN ({}))",
+        first + 1,
+        placeholders(first + 2, organizations),
+        placeholders(first + 2 + organizations, HAND_CHANGES.len()),
+    )
+}
+
+fn bind_eligible_source<'q>(
+    mut query: Query<'q, Any, AnyArguments<'q>>,
+    environment: Environment,
+    organizations: &[OrganizationId],
+) -> Query<'q, Any, AnyArguments<'q>> {
+    query = query
+        .bind(SessionStatus::Approved.as_str())
+        .bind(environment.as_str());
+    for organization in organizations {
+        query = query.bind(organization.to_string());
+    }
+    for activity in HAND_CHANGES {
+        query = query.bind(activity.as_str());
+    }
+    query
+}
+
 impl Store {
     fn transfer_code_digest(&self, id: TransferId, code: &str) -> String {
         self.sealer
@@ -198,55 +232,62 @@ impl Store {
         row.as_ref().map(transfer_from_row).transpose()
     }
 
-    /// The most recent Approved session of the environment whose e-mail (verified, or given in
-    /// `contact_details`) is `email`. A coarse LIKE finds candidates, which are then checked
-    /// exactly.
+    /// The most recent eligible source (see [`Store::verified_identity`]) whose ownership address
+    /// ([`IdentityValues::ownership_email`]) is `email`. A coarse LIKE finds candidates, which are
+    /// then checked exactly.
     pub async fn approved_session_for_email(
         &self,
         email: &Email,
-        environment: Environment,
+        requester: &Application,
+        trusted: &TrustedIssuers,
     ) -> Result<Option<SessionId>> {
-        let rows = sqlx::query(
-            "SELECT s.id FROM sessions s WHERE s.status = $1 AND s.environment = $2 AND \
-             (LOWER(s.contact_details) LIKE $3 ESCAPE '\\' OR EXISTS (SELECT 1 FROM feature_results f \
-              WHERE f.session_id = s.id AND f.feature = $4 AND LOWER(f.payload) LIKE $3 ESCAPE '\\')) \
-             ORDER BY s.updated_at DESC LIMIT 20",
-        )
-        .bind(SessionStatus::Approved.as_str())
-        .bind(environment.as_str())
-        .bind(quoted_like_pattern(email))
-        .bind(Feature::EmailVerification.as_str())
-        .fetch_all(&self.db.read)
-        .await?;
+        let sources = trusted.sources_for(requester.organization_id);
+        let query = format!(
+            "SELECT s.id FROM sessions s JOIN applications a ON a.id = s.application_id \
+             WHERE {} AND (LOWER(s.contact_details) LIKE $1 ESCAPE '\\' OR EXISTS (SELECT 1 \
+             FROM feature_results f WHERE f.session_id = s.id AND f.feature = $2 \
+             AND LOWER(f.payload) LIKE $1 ESCAPE '\\')) ORDER BY s.updated_at DESC LIMIT 20",
+            eligible_source(3, sources.len())
+        );
+        let query = sqlx::query(&query)
+            .bind(quoted_like_pattern(email))
+            .bind(Feature::EmailVerification.as_str());
+        let rows = bind_eligible_source(query, requester.environment, &sources)
+            .fetch_all(&self.db.read)
+            .await?;
         for row in rows {
             let id: String = row.try_get("id")?;
             let id = SessionId::parse(&id).ok_or_else(|| corrupt("session id", &id))?;
-            let Some(identity) = self.verified_identity(id, environment).await? else {
+            let Some(identity) = self.verified_identity(id, requester, trusted).await? else {
                 continue;
             };
-            let emails = verity_domain::data_transfer::IdentityValues::emails(
-                &identity.session,
-                &identity.results,
-            );
-            if emails.iter().any(|e| e == email.as_str()) {
+            let owner = IdentityValues::ownership_email(&identity.session, &identity.results);
+            if owner.as_deref() == Some(email.as_str()) {
                 return Ok(Some(id));
             }
         }
         Ok(None)
     }
 
-    /// An Approved session of the environment, of whichever application, with its results and
-    /// pictures; `None` once it is no longer Approved or no longer exists. Only for the session
-    /// a person proved to own (see the module documentation).
+    /// An eligible source session for a transfer `requester` asked for, with its results and
+    /// pictures; `None` once it is no longer one or no longer exists. Eligible: Approved, of
+    /// the requester's environment, of the requester's organization or one `trusted` lists, and
+    /// never changed by hand ([`HAND_CHANGES`]). Only for the session a person proved to own (see
+    /// the module documentation).
     pub async fn verified_identity(
         &self,
         id: SessionId,
-        environment: Environment,
+        requester: &Application,
+        trusted: &TrustedIssuers,
     ) -> Result<Option<VerifiedIdentity>> {
-        let row = sqlx::query("SELECT application_id FROM sessions WHERE id = $1 AND status = $2 AND environment = $3")
-            .bind(id.to_string())
-            .bind(SessionStatus::Approved.as_str())
-            .bind(environment.as_str())
+        let sources = trusted.sources_for(requester.organization_id);
+        let query = format!(
+            "SELECT s.application_id FROM sessions s JOIN applications a ON a.id = s.application_id \
+             WHERE s.id = $1 AND {}",
+            eligible_source(2, sources.len())
+        );
+        let query = sqlx::query(&query).bind(id.to_string());
+        let row = bind_eligible_source(query, requester.environment, &sources)
             .fetch_optional(&self.db.read)
             .await?;
         let Some(row) = row else { return Ok(None) };

@@ -16,7 +16,8 @@ use std::collections::{HashMap, HashSet};
 use verity_domain::ids::{ApplicationId, DeliveryId, DestinationId, SessionId};
 use verity_domain::session::Session;
 use verity_domain::webhook::{
-    DestinationPatch, DestinationSpec, EventType, LegacyWebhookPatch, WebhookVersion,
+    check_destination_room, DestinationPatch, DestinationSpec, EventType, LegacyWebhookPatch,
+    WebhookVersion,
 };
 use verity_domain::{FieldErrors, Timestamp};
 
@@ -245,12 +246,15 @@ impl Store {
 
     /// Creates a destination and returns it with its new secret (shown once on creation; later
     /// reads show it again only to API-key callers, as Didit does).
+    /// At most `max_destinations` per application ([`check_destination_room`]).
     pub async fn create_destination(
         &self,
         app: ApplicationId,
         spec: &DestinationSpec,
+        max_destinations: usize,
     ) -> Result<(Destination, String)> {
-        self.insert_destination(app, spec, false).await
+        self.insert_destination(app, spec, false, max_destinations)
+            .await
     }
 
     async fn insert_destination(
@@ -258,6 +262,7 @@ impl Store {
         app: ApplicationId,
         spec: &DestinationSpec,
         is_legacy: bool,
+        max_destinations: usize,
     ) -> Result<(Destination, String)> {
         if self.url_taken(app, &spec.url, None).await? {
             return Err(duplicate_url());
@@ -266,6 +271,25 @@ impl Store {
         let now = Timestamp::now();
         let secret = random_secret();
         let sealed = (!is_legacy).then(|| self.sealer.seal(secret.as_bytes()));
+        let mut tx = self.db.write.begin().await?;
+        // Concurrent creates of one application count one after the other (SQLite has a single
+        // writer; PostgreSQL locks the application's row).
+        if self.db.dialect == Dialect::Postgres {
+            sqlx::query("SELECT id FROM applications WHERE id = $1 FOR UPDATE")
+                .bind(app.to_string())
+                .execute(&mut *tx)
+                .await?;
+        }
+        let existing: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM webhook_destinations WHERE application_id = $1",
+        )
+        .bind(app.to_string())
+        .fetch_one(&mut *tx)
+        .await?;
+        check_destination_room(
+            usize::try_from(existing).unwrap_or(usize::MAX),
+            max_destinations,
+        )?;
         let inserted = sqlx::query(
             "INSERT INTO webhook_destinations (id, application_id, label, url, enabled, webhook_version, \
              subscribed_events, standard_webhooks, secret_sealed, is_legacy, created_at, updated_at) \
@@ -282,10 +306,10 @@ impl Store {
         .bind(sealed)
         .bind(is_legacy as i64)
         .bind(now.micros())
-        .execute(&self.db.write)
+        .execute(&mut *tx)
         .await;
         match inserted {
-            Ok(_) => {}
+            Ok(_) => tx.commit().await?,
             // Lost a race with a concurrent create of the same URL.
             Err(sqlx::Error::Database(e)) if e.is_unique_violation() => return Err(duplicate_url()),
             Err(e) => return Err(e.into()),
@@ -492,6 +516,7 @@ impl Store {
         &self,
         app: ApplicationId,
         patch: &LegacyWebhookPatch,
+        max_destinations: usize,
     ) -> Result<LegacyWebhook> {
         let current = self.legacy_webhook(app).await?;
         match (&patch.webhook_url, &current.destination) {
@@ -505,7 +530,8 @@ impl Store {
                     subscribed_events: LEGACY_EVENTS.to_vec(),
                     standard_webhooks: false,
                 };
-                self.insert_destination(app, &spec, true).await?;
+                self.insert_destination(app, &spec, true, max_destinations)
+                    .await?;
             }
             (url, Some(existing)) => {
                 let change = DestinationPatch {

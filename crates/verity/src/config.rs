@@ -10,6 +10,7 @@ use std::path::{Path, PathBuf};
 use verity_api::mail::SmtpConfig;
 use verity_api::RateLimits;
 use verity_domain::account::AccountPolicy;
+use verity_domain::data_transfer::TrustedIssuers;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -59,6 +60,12 @@ pub struct Config {
     pub smtp: Option<SmtpConfig>,
     /// Programmatic registration: code lifetime, resend cooldown, per-IP budget.
     pub accounts: AccountPolicy,
+    /// The HTTP server: trusted reverse proxies and timeouts.
+    pub http: HttpConfig,
+    /// Where the hosted page may send the person back to (`callback`).
+    pub callbacks: CallbackConfig,
+    /// Data transfer: whose verified identities may be shared.
+    pub data_transfer: DataTransferConfig,
     /// Log filter (`RUST_LOG` syntax).
     pub log: String,
 }
@@ -85,6 +92,9 @@ impl Default for Config {
             aml: AmlConfig::default(),
             smtp: None,
             accounts: AccountPolicy::default(),
+            http: HttpConfig::default(),
+            callbacks: CallbackConfig::default(),
+            data_transfer: DataTransferConfig::default(),
             log: "info".into(),
         }
     }
@@ -120,6 +130,9 @@ pub struct WebhookConfig {
     pub per_destination_concurrency: usize,
     /// How often the outbox is polled for other processes' events and due retries.
     pub poll_interval_ms: u64,
+    /// Destinations an application may have (the legacy one included): each session event is
+    /// delivered to every one of them.
+    pub max_destinations: usize,
 }
 
 impl Default for WebhookConfig {
@@ -134,6 +147,7 @@ impl Default for WebhookConfig {
             concurrency: 64,
             per_destination_concurrency: 16,
             poll_interval_ms: 500,
+            max_destinations: 20,
         }
     }
 }
@@ -199,12 +213,18 @@ pub struct EnginesConfig {
     /// Root of the model folders written by `scripts/fetch-models` (relative to the working
     /// directory unless absolute).
     pub models_dir: PathBuf,
+    /// Images the standalone face APIs decode and analyse at once (0: one per CPU).
+    pub standalone_face_concurrency: usize,
+    /// How long a standalone face call waits for its turn before it is answered 503.
+    pub standalone_face_wait_ms: u64,
 }
 
 impl Default for EnginesConfig {
     fn default() -> Self {
         Self {
             models_dir: PathBuf::from("models"),
+            standalone_face_concurrency: 0,
+            standalone_face_wait_ms: 5000,
         }
     }
 }
@@ -230,6 +250,51 @@ impl Default for AmlConfig {
     fn default() -> Self {
         Self { poll_seconds: 30 }
     }
+}
+
+/// The HTTP server (`[http]` in verity.toml, `VERITY_HTTP__*`).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default)]
+pub struct HttpConfig {
+    /// Reverse proxies (IPs or CIDRs, e.g. `["127.0.0.1", "10.0.0.0/8"]`) whose
+    /// `X-Forwarded-For` names the client. Empty: the TCP peer is the client and the header is
+    /// ignored.
+    pub trusted_proxies: Vec<String>,
+    /// A connection that has not sent a request's line and headers within this is closed.
+    pub header_timeout_seconds: u64,
+    /// A request not answered within this (its body read included) is answered 408. Long enough
+    /// for a 15 MB upload at 1 Mbit/s.
+    pub request_timeout_seconds: u64,
+}
+
+impl Default for HttpConfig {
+    fn default() -> Self {
+        Self {
+            trusted_proxies: Vec::new(),
+            header_timeout_seconds: 30,
+            request_timeout_seconds: 120,
+        }
+    }
+}
+
+/// Session callbacks (`[callbacks]` in verity.toml, `VERITY_CALLBACKS__*`).
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(default)]
+pub struct CallbackConfig {
+    /// Accept `http://` callbacks to any host (default: https, and http only to loopback
+    /// hosts). Custom schemes are accepted only when the application registers them in its
+    /// `redirect_uris`.
+    pub allow_http: bool,
+}
+
+/// Data transfer (`[data_transfer]` in verity.toml, `VERITY_DATA_TRANSFER__*`).
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(default)]
+pub struct DataTransferConfig {
+    /// Organizations (ids) whose verified identities any business of this server may receive.
+    /// Empty: a business receives only identities verified by its own organization
+    /// (docs/data-transfer.md).
+    pub trusted_issuers: TrustedIssuers,
 }
 
 /// Values given as command-line flags; only those present override the other layers.

@@ -3,10 +3,16 @@
 
 use crate::config::Config;
 use anyhow::Context;
+use axum::extract::ConnectInfo;
+use hyper::body::Incoming;
+use hyper::Request;
+use hyper_util::rt::{TokioIo, TokioTimer};
+use hyper_util::server::graceful::GracefulShutdown;
 use std::future::Future;
-use std::net::SocketAddr;
 use std::time::Duration;
 use tokio::net::TcpListener;
+use tower::ServiceExt;
+use verity_api::extract::TrustedProxies;
 use verity_api::mail::Mailer;
 use verity_api::oauth::{TokenIssuer, SIGNING_KEY_NAME};
 use verity_api::{ApiConfig, AppState};
@@ -110,6 +116,18 @@ impl Server {
                 rate_limits: self.config.rate_limits.clone(),
                 key_cache_ttl: Duration::from_secs(self.config.key_cache_seconds),
                 accounts: self.config.accounts.clone(),
+                trusted_proxies: TrustedProxies::parse(&self.config.http.trusted_proxies)
+                    .map_err(|reason| anyhow::anyhow!("http.trusted_proxies: {reason}"))?,
+                request_timeout: Duration::from_secs(
+                    self.config.http.request_timeout_seconds.max(1),
+                ),
+                allow_http_callbacks: self.config.callbacks.allow_http,
+                trusted_issuers: self.config.data_transfer.trusted_issuers.clone(),
+                max_webhook_destinations: self.config.webhooks.max_destinations,
+                standalone_face_concurrency: self.config.engines.standalone_face_concurrency,
+                standalone_face_wait: Duration::from_millis(
+                    self.config.engines.standalone_face_wait_ms,
+                ),
             },
             tokens,
             webhook_client.clone(),
@@ -167,10 +185,14 @@ impl Server {
                 .run(stop_rx.clone()),
             )
         });
-        let app = verity_api::router(state).into_make_service_with_connect_info::<SocketAddr>();
-        let result = axum::serve(listener, app)
-            .with_graceful_shutdown(shutdown)
-            .await;
+        let header_timeout = Duration::from_secs(self.config.http.header_timeout_seconds.max(1));
+        serve(
+            listener,
+            verity_api::router(state),
+            header_timeout,
+            shutdown,
+        )
+        .await;
         let _ = stop_tx.send(true);
         let _ = sweep.await;
         let _ = aml_sync.await;
@@ -181,8 +203,54 @@ impl Server {
             let _ = dispatcher.await;
         }
         self.store.db.close().await;
-        result.context("HTTP server failed")
+        Ok(())
     }
+}
+
+/// Serves HTTP/1.1 until `shutdown` completes, then stops accepting and lets in-flight requests
+/// finish. A connection that does not send a request's line and headers within `header_timeout`
+/// is closed (hyper enforces it given a timer; `axum::serve` sets none, so a client sending
+/// headers byte by byte could hold a connection forever). Each request carries its peer address
+/// as `ConnectInfo`, which `ClientIp` reads.
+async fn serve(
+    listener: TcpListener,
+    router: axum::Router,
+    header_timeout: Duration,
+    shutdown: impl Future<Output = ()>,
+) {
+    let connections = GracefulShutdown::new();
+    let mut shutdown = std::pin::pin!(shutdown);
+    loop {
+        let (stream, peer) = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok(accepted) => accepted,
+                Err(error) => {
+                    // Out of file descriptors and the like: pause rather than spin.
+                    tracing::warn!(error = %error, "accepting a connection failed");
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                    continue;
+                }
+            },
+            _ = &mut shutdown => break,
+        };
+        let router = router.clone();
+        let service = hyper::service::service_fn(move |mut request: Request<Incoming>| {
+            request.extensions_mut().insert(ConnectInfo(peer));
+            router.clone().oneshot(request)
+        });
+        let mut builder = hyper::server::conn::http1::Builder::new();
+        builder
+            .timer(TokioTimer::new())
+            .header_read_timeout(header_timeout);
+        let connection = connections.watch(builder.serve_connection(TokioIo::new(stream), service));
+        tokio::spawn(async move {
+            if let Err(error) = connection.await {
+                tracing::debug!(error = %error, "connection ended with an error");
+            }
+        });
+    }
+    drop(listener);
+    connections.shutdown().await;
 }
 
 /// Moves expired and inactive sessions on a fixed period. Errors are logged and retried next

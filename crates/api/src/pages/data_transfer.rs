@@ -342,7 +342,7 @@ impl Ctx {
             .map_err(|e| ApiError::from(e).into_response())?;
         self.state
             .store
-            .verified_identity(source, app.environment)
+            .verified_identity(source, &app, &self.state.config.trusted_issuers)
             .await
             .map_err(|e| ApiError::from(e).into_response())
     }
@@ -523,7 +523,7 @@ async fn request_code(OpenPage(ctx): OpenPage, ClientIp(ip): ClientIp, body: Byt
         Err(error) => return ApiError::from(error).into_response(),
     };
     let candidate = match store
-        .approved_session_for_email(&email, app.environment)
+        .approved_session_for_email(&email, &app, &ctx.state.config.trusted_issuers)
         .await
     {
         Ok(candidate) => candidate,

@@ -4,7 +4,9 @@
 //!
 //! Every image passes the upload checks before anything decodes it ([`FormBody::take_image`]): at
 //! most 5 MB and within the pixel limits read from the header (413: a decompression bomb never
-//! reaches the decoder), JPEG/PNG/WebP by magic bytes (400 with a field error). Inference runs on the blocking pool.
+//! reaches the decoder), JPEG/PNG/WebP by magic bytes (400 with a field error). Inference runs on the blocking pool,
+//! at most `engines.standalone_face_concurrency` decodes and inferences at once
+//! ([`crate::gate::ComputeGate`]): a call that waits too long for its turn is answered 503.
 //! Without the face models the endpoints answer 503.
 //!
 //! Choices on open points (spec UNCERTAIN): `save_api_request` is accepted but no session is
@@ -112,13 +114,21 @@ fn engine(state: &AppState) -> Result<Arc<FaceEngine>, ApiError> {
     ))
 }
 
-/// Runs CPU-bound face work off the async threads; an undecodable image is the caller's 400.
+/// Runs CPU-bound face work off the async threads, once the face gate admits it (503 when it
+/// stays full); an undecodable image is the caller's 400.
 async fn blocking<T: Send + 'static>(
+    state: &AppState,
     engine: Arc<FaceEngine>,
     field: &'static str,
     work: impl FnOnce(&FaceEngine) -> Result<T, FaceError> + Send + 'static,
 ) -> Result<T, ApiError> {
-    match tokio::task::spawn_blocking(move || work(&engine)).await {
+    let permit = state.face_gate.enter().await?;
+    let work = move || {
+        // Held until the work ends, even if the caller has gone away.
+        let _permit = permit;
+        work(&engine)
+    };
+    match tokio::task::spawn_blocking(work).await {
         Ok(Ok(value)) => Ok(value),
         Ok(Err(FaceError::Image(_))) => Err(FieldErrors::single(
             field,
@@ -157,7 +167,7 @@ fn to_value<T: serde::Serialize>(value: &T) -> Result<Value, ApiError> {
     request_body(content_type = "multipart/form-data", description = "user_image (file, required), face_liveness_score_decline_threshold (0–100, default 30), rotate_image (0/90/180/270), vendor_data, metadata"),
     responses((status = 200, description = "{request_id, liveness{status, method, score, user_image, face_quality, face_luminance, warnings}, vendor_data, metadata, created_at}", body = Value),
               (status = 400, description = "Field errors: missing or invalid image, bad parameters", body = Value),
-              (status = 413, description = "Image larger than 5 MB"), (status = 503, description = "Face engine not installed")))]
+              (status = 413, description = "Image larger than 5 MB"), (status = 503, description = "Face engine not installed, or busy (Retry-After)")))]
 pub async fn passive_liveness(
     State(state): State<AppState>,
     _tenant: Tenant,
@@ -172,7 +182,7 @@ pub async fn passive_liveness(
         number(form, "face_liveness_score_decline_threshold", 30.0, errors)
     })?;
     let image = images.remove(0);
-    let result = blocking(engine, "user_image", move |engine| {
+    let result = blocking(&state, engine, "user_image", move |engine| {
         let analyzed = analyze(engine, &image, rotation)?;
         engine.passive_liveness_analyzed(&analyzed, &decline_only(decline))
     })
@@ -184,7 +194,7 @@ pub async fn passive_liveness(
     request_body(content_type = "multipart/form-data", description = "user_image and ref_image (files, required), face_match_score_decline_threshold (0–100, default 30), rotate_image, vendor_data, metadata"),
     responses((status = 200, description = "{request_id, face_match{status, score, user_image, ref_image, warnings}, …}", body = Value),
               (status = 400, description = "Field errors", body = Value),
-              (status = 413, description = "Image larger than 5 MB"), (status = 503, description = "Face engine not installed")))]
+              (status = 413, description = "Image larger than 5 MB"), (status = 503, description = "Face engine not installed, or busy (Retry-After)")))]
 pub async fn face_match(
     State(state): State<AppState>,
     _tenant: Tenant,
@@ -203,15 +213,15 @@ pub async fn face_match(
     )?;
     let reference = images.remove(1);
     let user = images.remove(0);
-    let user = blocking(engine.clone(), "user_image", move |engine| {
+    let user = blocking(&state, engine.clone(), "user_image", move |engine| {
         analyze(engine, &user, rotation)
     })
     .await?;
-    let reference = blocking(engine.clone(), "ref_image", move |engine| {
+    let reference = blocking(&state, engine.clone(), "ref_image", move |engine| {
         analyze(engine, &reference, 0)
     })
     .await?;
-    let result = blocking(engine, "user_image", move |engine| {
+    let result = blocking(&state, engine, "user_image", move |engine| {
         engine.match_analyzed(&user, Some(&reference), &decline_only(decline))
     })
     .await?;
@@ -222,7 +232,7 @@ pub async fn face_match(
     request_body(content_type = "multipart/form-data", description = "user_image (file, required), search_type (most_similar | blocklisted_or_approved), rotate_image, vendor_data, metadata"),
     responses((status = 200, description = "{request_id, face_search{status, total_matches, matches[≤5], user_image, warnings}, …}", body = Value),
               (status = 400, description = "Field errors", body = Value),
-              (status = 413, description = "Image larger than 5 MB"), (status = 503, description = "Face engine not installed")))]
+              (status = 413, description = "Image larger than 5 MB"), (status = 503, description = "Face engine not installed, or busy (Retry-After)")))]
 pub async fn face_search(
     State(state): State<AppState>,
     tenant: Tenant,
@@ -246,7 +256,7 @@ pub async fn face_search(
         search_type
     })?;
     let image = images.remove(0);
-    let (analyzed, template) = blocking(engine, "user_image", move |engine| {
+    let (analyzed, template) = blocking(&state, engine, "user_image", move |engine| {
         let analyzed = analyze(engine, &image, rotation)?;
         let template = match analyzed.largest() {
             Some(face) => Some(engine.embed(&analyzed.image, face)?),
@@ -342,7 +352,7 @@ fn analyzed_faces(analyzed: &AnalyzedImage) -> report::ImageFaces {
     request_body(content_type = "multipart/form-data", description = "user_image (file, required), face_liveness_score_decline_threshold (default 30), age_estimation_decline_threshold (minimum age; 0 disables), rotate_image, vendor_data, metadata"),
     responses((status = 200, description = "{request_id, age_estimation{status, method, score, age_estimation, reference_image, video_url, user_image, warnings}, …}", body = Value),
               (status = 400, description = "Field errors", body = Value),
-              (status = 413, description = "Image larger than 5 MB"), (status = 503, description = "Face engine not installed")))]
+              (status = 413, description = "Image larger than 5 MB"), (status = 503, description = "Face engine not installed, or busy (Retry-After)")))]
 pub async fn age_estimation(
     State(state): State<AppState>,
     _tenant: Tenant,
@@ -360,7 +370,7 @@ pub async fn age_estimation(
         )
     })?;
     let image = images.remove(0);
-    let (liveness, age) = blocking(engine, "user_image", move |engine| {
+    let (liveness, age) = blocking(&state, engine, "user_image", move |engine| {
         let analyzed = analyze(engine, &image, rotation)?;
         let liveness = engine.passive_liveness_analyzed(&analyzed, &decline_only(decline))?;
         let age = engine.estimate_age_analyzed(&analyzed, Some(minimum_age))?;

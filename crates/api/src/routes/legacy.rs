@@ -72,6 +72,7 @@ pub async fn v1_create_session(
     }
     let input = NewSession::parse(&v3_body)?;
     debug_assert_eq!(input.callback_method, CallbackMethod::Initiator);
+    super::sessions::check_callback(&state, &tenant.app, input.callback.as_deref()).await?;
     let (session, _) = state.store.create_session(&tenant.app, input).await?;
     Ok((
         StatusCode::CREATED,

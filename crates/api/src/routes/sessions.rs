@@ -16,10 +16,10 @@ use verity_domain::decision::{v3_decision, FeatureResult};
 use verity_domain::fields::{not_a_choice, FieldErrors};
 use verity_domain::ids::WorkflowId;
 use verity_domain::review::{Review, ReviewNote, StatusUpdate, API_CLIENT};
-use verity_domain::session::{NewSession, Session};
+use verity_domain::session::{self, CallbackCheck, NewSession, Session};
 use verity_domain::status::SessionStatus;
 use verity_domain::{Error as DomainError, Timestamp};
-use verity_store::{SessionFilters, SessionOrdering};
+use verity_store::{Application, SessionFilters, SessionOrdering};
 
 #[utoipa::path(post, path = "/v3/session/", tag = "sessions", security(("api_key" = [])),
     request_body = CreateSessionRequest,
@@ -41,11 +41,40 @@ pub(crate) async fn create(
     body: &serde_json::Map<String, Value>,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
     let input = NewSession::parse(body)?;
+    check_callback(state, &tenant.app, input.callback.as_deref()).await?;
     let (session, _reused) = state.store.create_session(&tenant.app, input).await?;
     Ok((
         StatusCode::CREATED,
         Json(views::session_created(&session, state.public_url())),
     ))
+}
+
+/// Refuses a callback the hosted page may not send the person to (a field error on
+/// `callback`): see [`check_callback`](verity_domain::session::check_callback). The
+/// application's `redirect_uris` are read only for a custom scheme.
+pub(crate) async fn check_callback(
+    state: &AppState,
+    app: &Application,
+    callback: Option<&str>,
+) -> Result<(), ApiError> {
+    let Some(callback) = callback else {
+        return Ok(());
+    };
+    let refusal = match session::check_callback(callback, state.config.allow_http_callbacks) {
+        CallbackCheck::Allowed => return Ok(()),
+        CallbackCheck::Refused(message) => message.to_owned(),
+        CallbackCheck::NeedsRegistration(scheme) => {
+            let profile = state
+                .store
+                .organization_application(app.organization_id, app.id)
+                .await?;
+            if session::scheme_registered(&scheme, &profile.metadata.redirect_uris) {
+                return Ok(());
+            }
+            format!("The scheme \"{scheme}\" is not in this application's redirect_uris.")
+        }
+    };
+    Err(FieldErrors::single("callback", refusal).into())
 }
 
 #[utoipa::path(get, path = "/v3/session/{session_id}/", tag = "sessions", security(("api_key" = [])),

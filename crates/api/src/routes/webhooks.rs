@@ -96,7 +96,7 @@ pub async fn list_destinations(
 #[utoipa::path(post, path = "/v3/webhook/destinations/", tag = "webhooks", security(("api_key" = [])),
     request_body = DestinationRequest,
     responses((status = 201, description = "Created; `secret_shared_key` signs its deliveries", body = Value),
-              (status = 400, description = "Validation error, refused URL or duplicate URL", body = Value)))]
+              (status = 400, description = "Validation error, refused URL or duplicate URL (field errors); `{detail}` when the application already has `webhooks.max_destinations` destinations", body = Value)))]
 pub async fn create_destination(
     State(state): State<AppState>,
     tenant: Tenant,
@@ -104,7 +104,10 @@ pub async fn create_destination(
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
     let spec = parse_destination(&body)?;
     check_url(&state, &spec.url).await?;
-    let (destination, secret) = state.store.create_destination(tenant.app.id, &spec).await?;
+    let (destination, secret) = state
+        .store
+        .create_destination(tenant.app.id, &spec, state.config.max_webhook_destinations)
+        .await?;
     let view = destination_view(&destination, &secret, &DestinationSummary::default());
     Ok((StatusCode::CREATED, Json(view)))
 }
@@ -275,7 +278,7 @@ pub async fn update_legacy_webhook(
     }
     let legacy = state
         .store
-        .update_legacy_webhook(tenant.app.id, &patch)
+        .update_legacy_webhook(tenant.app.id, &patch, state.config.max_webhook_destinations)
         .await?;
     let secret = state.store.webhook_secret(tenant.app.id).await?;
     Ok(Json(legacy_view(&secret, &legacy)))

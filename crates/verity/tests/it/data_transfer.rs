@@ -8,6 +8,8 @@ use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 use verity::config::Config;
 use verity_domain::account::ApplicationMetadata;
+use verity_domain::data_transfer::TrustedIssuers;
+use verity_domain::ids::OrganizationId;
 use verity_domain::session::Environment;
 
 const PERSON: &str = "ana.garcia@verity.test";
@@ -25,17 +27,25 @@ async fn spawn_with_mail(customize: impl FnOnce(&mut Config)) -> (TestApp, Inbox
     (app, inbox)
 }
 
-/// A live application of another organization: the business asking for the data.
+/// A live application of a new organization: the business asking for the data.
 async fn requester(app: &TestApp, organization: &str) -> AppCreds {
     requester_in(app, organization, Environment::Live).await
 }
 
 async fn requester_in(app: &TestApp, organization: &str, environment: Environment) -> AppCreds {
     let org = app.store.create_organization(organization).await.unwrap();
+    application_in(app, org.id, environment).await
+}
+
+async fn application_in(
+    app: &TestApp,
+    organization: OrganizationId,
+    environment: Environment,
+) -> AppCreds {
     let (application, credentials) = app
         .store
         .create_application(
-            org.id,
+            organization,
             &ApplicationMetadata::named("Onboarding"),
             environment,
         )
@@ -50,18 +60,31 @@ async fn requester_in(app: &TestApp, organization: &str, environment: Environmen
     }
 }
 
-/// An Approved session of the first live application whose person gave `PERSON` and a phone as
-/// contact details and a portrait; a reviewer approved it through the API.
-async fn approved_person(app: &TestApp) -> String {
-    let created = app
-        .create_session(json!({
-            "contact_details": {"email": "Ana.Garcia@verity.test", "phone": "+34600111222"},
-            "portrait_image": PORTRAIT,
-        }))
+/// An Approved session of `business` (so of its own organization) whose person gave `PERSON`
+/// and a phone as contact details and a portrait, which a face match approved. Test setup
+/// stands in for the engines: the status and the FACE_MATCH result are written directly, and no
+/// reviewer touched the session (a hand-approved one is never shared).
+async fn approved_person(app: &TestApp, business: &AppCreds) -> String {
+    let (status, created) = app
+        .post(
+            "/v3/session/",
+            &business.api_key,
+            json!({
+                "workflow_id": business.default_workflow_id,
+                "contact_details": {"email": "Ana.Garcia@verity.test", "phone": "+34600111222"},
+                "portrait_image": PORTRAIT,
+            }),
+        )
         .await;
+    assert_eq!(status, StatusCode::CREATED, "{created}");
     let id = created["session_id"].as_str().unwrap().to_owned();
-    app.review_decision(&id, "Approved", "documents checked by hand")
-        .await;
+    app.force_status(&id, "Approved").await;
+    app.execute_sql(
+        "INSERT INTO feature_results (session_id, node_id, feature, status, payload, updated_at) \
+         VALUES ($1, 'feature_face_match', 'FACE_MATCH', 'Approved', '{}', 0)",
+        &[&id],
+    )
+    .await;
     id
 }
 
@@ -223,8 +246,8 @@ fn artifacts() -> String {
 #[tokio::test]
 async fn a_person_proves_ownership_in_chromium_and_consents_or_refuses() {
     let (app, inbox) = spawn_with_mail(|_| {}).await;
-    approved_person(&app).await;
     let business = requester(&app, "Acme Lending").await;
+    approved_person(&app, &business).await;
     let token = app.client_token(&business).await;
 
     // Consent: seed 004's literal scope.
@@ -298,7 +321,7 @@ async fn a_person_proves_ownership_in_chromium_and_consents_or_refuses() {
     assert_eq!(
         response.status(),
         StatusCode::NOT_FOUND,
-        "the source application"
+        "another application's key"
     );
 
     // Refuse: another transfer, another scope set; nothing is shared.
@@ -372,8 +395,8 @@ async fn create_transfer(app: &TestApp, business: &AppCreds, scope: &str) -> (St
 #[tokio::test]
 async fn wrong_used_up_and_expired_codes_are_refused_and_only_the_proving_browser_answers() {
     let (app, inbox) = spawn_with_mail(|_| {}).await;
-    approved_person(&app).await;
     let business = requester(&app, "Acme Lending").await;
+    approved_person(&app, &business).await;
     let (id, page) = create_transfer(&app, &business, "email").await;
 
     let (status, _, _) =
@@ -438,8 +461,8 @@ async fn wrong_used_up_and_expired_codes_are_refused_and_only_the_proving_browse
 
     // A code that is already expired when it is checked (lifetime 0).
     let (app, inbox) = spawn_with_mail(|config| config.accounts.code_ttl_seconds = 0).await;
-    approved_person(&app).await;
     let business = requester(&app, "Acme Lending").await;
+    approved_person(&app, &business).await;
     let (_, page) = create_transfer(&app, &business, "email").await;
     post_form(&app, &format!("{page}/email"), &[("email", PERSON)], None).await;
     let code = inbox.code_before(PERSON, " is your code to share").await;
@@ -536,11 +559,14 @@ async fn media_kinds(app: &TestApp, session_id: &str) -> Vec<String> {
 #[tokio::test]
 async fn a_verified_sandbox_identity_is_shared_with_exactly_the_consented_scopes() {
     let (app, inbox) = spawn_with_mail(|_| {}).await;
+    // The business's sandbox application; its organization verified the person before.
+    let business = requester_in(&app, "Acme Lending", Environment::Sandbox).await;
     // The person: a sandbox session that went through the hosted flow and the pipeline.
     let source = app
         .complete_sandbox_session(
-            &app.sandbox.api_key,
-            json!({"vendor_data": "person-1", "contact_details": {"email": PERSON, "phone": "+34600111222"}}),
+            &business.api_key,
+            json!({"workflow_id": business.default_workflow_id, "vendor_data": "person-1",
+                   "contact_details": {"email": PERSON, "phone": "+34600111222"}}),
         )
         .await;
     assert_eq!(source["status"], "Approved", "{source}");
@@ -556,8 +582,15 @@ async fn a_verified_sandbox_identity_is_shared_with_exactly_the_consented_scopes
         assert!(id[key].is_string(), "{key}: {id}");
     }
 
-    // A live application does not see sandbox identities: the code never comes.
-    let live_business = requester(&app, "Live Bank").await;
+    // A live application, even of the same organization, does not see sandbox identities: the
+    // code never comes.
+    let organization = app
+        .store
+        .application(business.id)
+        .await
+        .unwrap()
+        .organization_id;
+    let live_business = application_in(&app, organization, Environment::Live).await;
     let (_, live_page) = create_transfer(&app, &live_business, "names").await;
     let (status, _, _) = post_form(
         &app,
@@ -569,8 +602,7 @@ async fn a_verified_sandbox_identity_is_shared_with_exactly_the_consented_scopes
     assert_eq!(status, StatusCode::SEE_OTHER);
     assert!(inbox.messages_to(PERSON).is_empty());
 
-    // A sandbox application of another organization asks for six scopes.
-    let business = requester_in(&app, "Acme Lending", Environment::Sandbox).await;
+    // The business asks for six scopes.
     let token = app.client_token(&business).await;
     let (status, created) = seed004_create(
         &app,
@@ -687,11 +719,127 @@ async fn a_verified_sandbox_identity_is_shared_with_exactly_the_consented_scopes
         let original = app
             .client
             .get(format!("{}/v3/session/{source_id}/media/{name}/", app.base))
-            .header("x-api-key", &app.sandbox.api_key)
+            .header("x-api-key", &business.api_key)
             .send()
             .await
             .unwrap();
         assert_eq!(original.status(), StatusCode::OK, "{kind}");
         assert_eq!(copy, original.bytes().await.unwrap(), "{kind}");
     }
+}
+
+/// The session an ownership code was issued for: the source the typed address matched, or none
+/// (test inspection, read only: the page answers alike either way).
+async fn code_candidate(app: &TestApp, transfer: &str) -> Option<String> {
+    sqlx::any::install_default_drivers();
+    let pool = sqlx::AnyPool::connect(&app.database_url).await.unwrap();
+    let candidate: Option<Option<String>> = sqlx::query_scalar(
+        "SELECT candidate_session_id FROM data_transfer_codes WHERE transfer_id = $1",
+    )
+    .bind(transfer)
+    .fetch_optional(&pool)
+    .await
+    .unwrap();
+    pool.close().await;
+    candidate.flatten()
+}
+
+/// Types `email` on a new transfer of `business`: the source session it matched, if any.
+async fn source_matched(app: &TestApp, business: &AppCreds, email: &str) -> Option<String> {
+    let (id, page) = create_transfer(app, business, "names").await;
+    let (status, _, _) = post_form(app, &format!("{page}/email"), &[("email", email)], None).await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    code_candidate(app, &id).await
+}
+
+/// A sandbox session of `issuer` decided by the pipeline, with `email` as contact address.
+async fn engine_decided(app: &TestApp, issuer: &AppCreds, email: &str, extra: Value) -> Value {
+    let mut body =
+        json!({"workflow_id": issuer.default_workflow_id, "contact_details": {"email": email}});
+    body.as_object_mut()
+        .unwrap()
+        .extend(extra.as_object().cloned().unwrap_or_default());
+    app.complete_sandbox_session(&issuer.api_key, body).await
+}
+
+#[tokio::test]
+async fn another_organizations_identity_is_shared_only_from_a_trusted_issuer() {
+    let issuer = OrganizationId::random();
+    for trusted in [false, true] {
+        let (app, _inbox) = spawn_with_mail(|config| {
+            if trusted {
+                config.data_transfer.trusted_issuers = TrustedIssuers::new(vec![issuer]);
+            }
+        })
+        .await;
+        // The issuing organization, with the id the configuration names.
+        app.execute_sql(
+            "INSERT INTO organizations (id, name, contact_email, created_at) \
+             VALUES ($1, 'Issuer Bank', NULL, 0)",
+            &[&issuer.to_string()],
+        )
+        .await;
+        let issuing = application_in(&app, issuer, Environment::Sandbox).await;
+        let source = engine_decided(&app, &issuing, PERSON, json!({})).await;
+        assert_eq!(source["status"], "Approved", "{source}");
+        let source_id = source["session_id"].as_str().map(str::to_owned);
+        // Another application of the issuer's own organization is always served.
+        let sibling = application_in(&app, issuer, Environment::Sandbox).await;
+        assert_eq!(source_matched(&app, &sibling, PERSON).await, source_id);
+        // Another organization's business only when the operator trusts the issuer.
+        let business = requester_in(&app, "Acme Lending", Environment::Sandbox).await;
+        let expected = if trusted { source_id } else { None };
+        assert_eq!(
+            source_matched(&app, &business, PERSON).await,
+            expected,
+            "issuer trusted: {trusted}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_session_approved_or_edited_by_hand_is_never_a_source() {
+    let (app, _inbox) = spawn_with_mail(|_| {}).await;
+    let business = requester_in(&app, "Acme Lending", Environment::Sandbox).await;
+
+    // The pipeline put it In Review; a reviewer approved it through update-status.
+    let reviewed = engine_decided(
+        &app,
+        &business,
+        "reviewed@verity.test",
+        json!({"sandbox_scenario": "review_face_match_borderline"}),
+    )
+    .await;
+    assert_eq!(reviewed["status"], "In Review", "{reviewed}");
+    let id = reviewed["session_id"].as_str().unwrap();
+    let (status, body) = app
+        .patch(
+            &format!("/v3/session/{id}/update-status/"),
+            &business.api_key,
+            json!({"new_status": "Approved", "comment": "looks fine"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(
+        source_matched(&app, &business, "reviewed@verity.test").await,
+        None
+    );
+
+    // Approved by the engines: a source, until update-data rewrites its document.
+    let approved = engine_decided(&app, &business, PERSON, json!({})).await;
+    assert_eq!(approved["status"], "Approved", "{approved}");
+    let id = approved["session_id"].as_str().unwrap();
+    assert_eq!(
+        source_matched(&app, &business, PERSON).await.as_deref(),
+        Some(id)
+    );
+    let (status, body) = app
+        .patch(
+            &format!("/v3/session/{id}/update-data/"),
+            &business.api_key,
+            json!({"last_name": "Impostor", "document_number": "Z0000000"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(source_matched(&app, &business, PERSON).await, None);
 }

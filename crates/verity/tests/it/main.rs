@@ -14,6 +14,7 @@ mod data_transfer;
 mod documents;
 mod errors;
 mod face;
+mod hardening;
 mod flow;
 mod flow_pages;
 mod helpers;

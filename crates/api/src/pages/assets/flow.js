@@ -484,15 +484,18 @@
     var redirect = s.callback_url && (method === "both" ||
       (method === "initiator" && (initiatorHere || remembered("initiator"))) ||
       (method === "completer" && (submitted || remembered("completer"))));
+    // Only web callbacks are followed unprompted. A custom scheme (allowed only when the
+    // application registered it) opens another program: the person starts it with the button.
+    var autoRedirect = redirect && /^https?:$/.test(new URL(s.callback_url).protocol);
     screen("result", t("result_title"), [
       elsewhere ? el("p", { class: "note", text: t("phone_took_over") }) : null,
       el("p", { class: "notice " + tone, role: "status", id: "result", "data-status": s.status, text: t("result." + s.status) }),
-      redirect ? el("p", { text: t("redirecting") }) : el("p", { text: t("close") }),
+      autoRedirect ? el("p", { text: t("redirecting") }) : el("p", { text: t("close") }),
       redirect ? el("a", { class: "button", href: s.callback_url, text: t("back_to") }) : null,
     ]);
     root.dataset.status = s.status;
     announce(t("result." + s.status));
-    if (redirect) setTimeout(function () { window.location.assign(s.callback_url); }, 4000);
+    if (autoRedirect) setTimeout(function () { window.location.assign(s.callback_url); }, 4000);
   }
 
   function expired() {
