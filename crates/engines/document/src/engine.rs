@@ -758,12 +758,17 @@ impl DocumentEngine {
             .max_by(|a, b| a.blur.total_cmp(&b.blur));
         let aamva = barcodes.iter().find_map(|b| barcode::parse_aamva(&b.data));
         // The name line has no check digit. When the printed surname disagrees with the MRZ's,
-        // read that line again with looser crops and keep a reading the printed zone confirms
-        // (measured: the tight crop lost a letter, "V<GBRCHAN" read as "V<GBRHAN").
+        // or the MRZ's names look like fillers read as letters, read that line again with
+        // looser crops and keep a reading the printed zone confirms (measured: the tight crop
+        // lost a letter, "V<GBRCHAN" read as "V<GBRHAN").
         if let (Some(side), Some((m, boxes)), Some(printed)) =
             (mrz_side, mrz.as_mut(), viz.surname.as_ref())
         {
-            if m.is_valid() && !names_identical(printed, &m.surname, m.name_truncated) {
+            // A name read from fillers is the only error a re-read can mend.
+            let only_name_doubtful = m.name_doubt.is_some() && m.errors.len() == 1;
+            if only_name_doubtful
+                || (m.is_valid() && !names_identical(printed, &m.surname, m.name_truncated))
+            {
                 if let Some(confirmed) =
                     self.reread_name_line(&sides[side].rgb, m, boxes, &viz, today)?
                 {

@@ -119,7 +119,11 @@ pub struct Mrz {
     pub expiry_date_check: CheckDigit,
     pub personal_number_check: Option<CheckDigit>,
     pub composite_check: Option<CheckDigit>,
-    /// Problems that make the MRZ invalid (failed check digits, impossible dates, unknown codes).
+    /// Why the name field looks like fillers read as letters (see [`fillers_read_as_letters`]);
+    /// such a reading is also an error, since no check digit could vouch for the name.
+    pub name_doubt: Option<String>,
+    /// Problems that make the MRZ invalid (failed check digits, impossible dates, unknown codes,
+    /// a doubtful name).
     pub errors: Vec<String>,
     /// Repairs applied to the OCR text, and soft remarks.
     pub warnings: Vec<String>,
@@ -271,6 +275,37 @@ fn split_names(field: &str) -> (String, String) {
     (norm(sur), norm(given))
 }
 
+/// Letters the recognisers make of a `<` filler (its chevron read as a K, S or X).
+const FILLER_LOOKALIKES: [char; 3] = ['K', 'S', 'X'];
+
+/// Why a name reading looks like fillers read as letters, if it does. No check digit covers the
+/// name field, so such a reading must never be returned as a name. Measured on real documents:
+/// `VADIS SQUOKKKKK` / `K`, `MEULENDIJK KLOESSALBERTINE K SKK KK SKK`,
+/// `TRAVELER SHAPPYSS` / `SSSSSSSSSSSSSSSSSSSS`. Real names have fillers between their parts
+/// and after them, never three equal letters in a row, and no part made only of a few of the
+/// filler's look-alikes.
+fn fillers_read_as_letters(field: &str, surname: &str, given_names: &str) -> Option<String> {
+    if !field.contains('<') {
+        return Some("the name field holds no filler".into());
+    }
+    for part in surname.split(' ').chain(given_names.split(' ')) {
+        let chars: Vec<char> = part.chars().collect();
+        if let Some(run) = chars.windows(3).find(|w| w[0] == w[1] && w[1] == w[2]) {
+            return Some(format!(
+                "'{part}' has a run of {} read where fillers stand",
+                run[0]
+            ));
+        }
+        if !chars.is_empty()
+            && chars.len() <= 3
+            && chars.iter().all(|c| FILLER_LOOKALIKES.contains(c))
+        {
+            return Some(format!("'{part}' is made of letters a filler is read as"));
+        }
+    }
+    None
+}
+
 fn sex_of(c: char) -> Option<char> {
     match c {
         'M' => Some('M'),
@@ -417,6 +452,10 @@ fn parse_format(format: MrzFormat, lines: &[&str], today: NaiveDate) -> Mrz {
 
     let name_field = get(&lay.names);
     let (surname, given_names) = split_names(name_field);
+    let name_doubt = fillers_read_as_letters(name_field, &surname, &given_names);
+    if let Some(why) = &name_doubt {
+        errors.push(format!("name field: {why}"));
+    }
     let mut out_lines: Vec<String> = lines.iter().map(|l| l.to_string()).collect();
     // The field as ICAO writes these names; it differs only when specks in the filler were
     // read as letters (see `split_names`), which the reported lines then drop too.
@@ -472,6 +511,7 @@ fn parse_format(format: MrzFormat, lines: &[&str], today: NaiveDate) -> Mrz {
         expiry_date_check,
         personal_number_check,
         composite_check,
+        name_doubt,
         errors: Vec::new(),
         warnings,
     };
@@ -1274,6 +1314,52 @@ mod tests {
         assert_eq!(v[1], "P<UTOKAN<KATE<<<<<<");
         assert_eq!(v[2], "P<UTOKAN<<ATE<<<<<<");
         assert!(filler_k_variants("I<UTOD231458907<<<<<<<<<<<<<<<", 0).is_empty());
+    }
+
+    /// TD3 line 1 of the specimen with another name field (39 characters, filler-padded).
+    fn td3_named(names: &str) -> String {
+        format!("P<UTO{names:<<39}")
+    }
+
+    #[test]
+    fn fillers_read_as_letters_are_never_a_name() {
+        // The garbage readings measured on real documents, rebuilt on the specimen (every
+        // check digit holds, so only the name rule can refuse them).
+        for field in [
+            "VADIS<SQUOKKKKK<<K",
+            "MEULENDIJK<<KLOESSALBERTINE<K<SKK<KK<SKK",
+            "TRAVELER<SHAPPYSS<<SSSSSSSSSSSSSSSSSSSS",
+            "ERIKSSONKKANNAKMARIAKKKKKKKKKKKKKKKKKKK",
+        ] {
+            let l1 = td3_named(&field[..field.len().min(39)]);
+            let m = parse(&[&l1, TD3_L2], today()).unwrap();
+            assert!(!m.is_valid(), "{field}: {} / {}", m.surname, m.given_names);
+            assert!(m.name_doubt.is_some(), "{field}");
+            assert!(
+                m.errors.iter().any(|e| e.starts_with("name field")),
+                "{:?}",
+                m.errors
+            );
+        }
+    }
+
+    #[test]
+    fn real_names_with_doubled_letters_and_short_parts_are_kept() {
+        for (field, surname, given) in [
+            ("ERIKSSON<<ANNA<MARIA", "ERIKSSON", "ANNA MARIA"),
+            ("ROSSI<<GIULIA<ALESSIA", "ROSSI", "GIULIA ALESSIA"),
+            ("NGUYEN<<VAN<AN", "NGUYEN", "VAN AN"),
+            ("XU<<LI", "XU", "LI"),
+            ("O<BRIEN<<SEAN", "O BRIEN", "SEAN"),
+        ] {
+            let l1 = td3_named(field);
+            let m = parse(&[&l1, TD3_L2], today()).unwrap();
+            assert!(m.is_valid(), "{field}: {:?}", m.errors);
+            assert_eq!(
+                (m.surname.as_str(), m.given_names.as_str()),
+                (surname, given)
+            );
+        }
     }
 
     #[test]
