@@ -257,6 +257,22 @@ impl Side {
     }
 }
 
+/// The side turned by a quarter, three quarters or half a turn, whichever shows an MRZ the
+/// glyph reader reads with valid check digits.
+fn turned_upright(glyphs: &GlyphReader, rgb: &RgbImage, today: NaiveDate) -> Option<Side> {
+    let turns: [fn(&RgbImage) -> RgbImage; 3] =
+        [imageops::rotate90, imageops::rotate270, imageops::rotate180];
+    turns.into_iter().find_map(|turn| {
+        let mut side = Side::new(turn(rgb));
+        let read = glyphs.find(&side.gray, long_lines(&side.boxes), today)?;
+        read.0.is_valid().then(|| {
+            side.mrz = Some(read);
+            side.mrz_seen = true;
+            side
+        })
+    })
+}
+
 pub fn decode_image(bytes: &[u8]) -> Result<RgbImage, ReadError> {
     let reader = image::ImageReader::new(Cursor::new(bytes))
         .with_guessed_format()
@@ -343,12 +359,43 @@ impl DocumentEngine {
             }
             stage("network mrz");
         }
+        // A page photographed sideways or upside down: its MRZ runs across the image. The glyph
+        // reader (morphological lines and glyph matching, tens of milliseconds a turn) looks in
+        // the three other orientations; the side turned upright replaces the side as taken.
+        // Upside down, the networks may read an invalid "MRZ" from the turned lines: only a
+        // valid one stops the search.
+        let valid_mrz = |sides: &[Side]| {
+            sides
+                .iter()
+                .any(|s| s.mrz.as_ref().is_some_and(|(m, _)| m.is_valid()))
+        };
+        if !valid_mrz(&sides) {
+            if let Some(glyphs) = &self.glyphs {
+                for side in &mut sides {
+                    if let Some(turned) = turned_upright(glyphs, &side.rgb, today) {
+                        *side = turned;
+                        break;
+                    }
+                }
+            }
+            // Upside down, the networks see an MRZ-like zone they cannot validate, and the
+            // glyph reader does not read every upright MRZ: read such a side half a turn
+            // round with the networks (only where an MRZ was seen, so other images pay nothing).
+            if !valid_mrz(&sides) {
+                for side in sides.iter_mut().filter(|s| s.mrz_seen) {
+                    let mut turned = Side::new(imageops::rotate180(&side.rgb));
+                    self.read_mrz_with_networks(&mut turned, today)?;
+                    if turned.mrz.as_ref().is_some_and(|(m, _)| m.is_valid()) {
+                        *side = turned;
+                        break;
+                    }
+                }
+            }
+            stage("turned mrz");
+        }
         // A valid MRZ already identifies the document; the barcode search (seconds of rxing
         // tries on a photo without a barcode) only runs when no side has one.
-        let valid_mrz = sides
-            .iter()
-            .any(|s| s.mrz.as_ref().is_some_and(|(m, _)| m.is_valid()));
-        if !valid_mrz {
+        if !valid_mrz(&sides) {
             for side in &mut sides {
                 side.barcode = barcode::decode(&side.gray);
             }
