@@ -378,11 +378,14 @@ impl DocumentEngine {
                     }
                 }
             }
-            // Upside down, the networks see an MRZ-like zone they cannot validate, and the
-            // glyph reader does not read every upright MRZ: read such a side half a turn
-            // round with the networks (only where an MRZ was seen, so other images pay nothing).
+            // Upside down, the networks see an MRZ-like zone whose check digits all fail, and
+            // the glyph reader does not read every upright MRZ: read such a side half a turn
+            // round with the networks. An upright near miss (a check digit or more holds) and
+            // a side without an MRZ-like zone pay nothing.
+            let upside_down =
+                |s: &Side| s.mrz_seen && s.mrz.as_ref().is_none_or(|(m, _)| m.valid_checks() <= 1);
             if !valid_mrz(&sides) {
-                for side in sides.iter_mut().filter(|s| s.mrz_seen) {
+                for side in sides.iter_mut().filter(|s| upside_down(s)) {
                     let mut turned = Side::new(imageops::rotate180(&side.rgb));
                     self.read_mrz_with_networks(&mut turned, today)?;
                     if turned.mrz.as_ref().is_some_and(|(m, _)| m.is_valid()) {

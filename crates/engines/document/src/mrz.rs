@@ -169,7 +169,8 @@ impl Mrz {
     }
 
     /// Number of check digits that hold (used to rank repair candidates).
-    fn valid_checks(&self) -> usize {
+    /// How many of the check digits hold.
+    pub fn valid_checks(&self) -> usize {
         let mut n = [
             self.document_number_check,
             self.birth_date_check,

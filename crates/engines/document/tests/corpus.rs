@@ -154,3 +154,37 @@ fn turned_pages_are_read() {
         );
     }
 }
+
+/// An MRZ cropped out of its page, with a margin and nothing else of the document around it (a
+/// real failure kind): read from the crop alone.
+#[test]
+fn an_mrz_crop_alone_is_read() {
+    let dir = models_dir();
+    let (Ok(engine), Ok(assets)) = (DocumentEngine::load(&dir), Assets::load(&dir)) else {
+        assert!(
+            std::env::var_os("VERITY_DOCUMENT_REQUIRE_MODELS").is_none(),
+            "models or assets missing in {}",
+            dir.display()
+        );
+        eprintln!("SKIPPED an_mrz_crop_alone_is_read: run crates/engines/document/fetch-models.sh");
+        return;
+    };
+    let today = NaiveDate::from_ymd_opt(2026, 11, 22).unwrap();
+    let doc = synth::render(&assets, DocKind::Passport, 130, today);
+    let (w, h) = doc.front.dimensions();
+    let band = image::imageops::crop_imm(&doc.front, 0, h * 78 / 100, w, h * 22 / 100).to_image();
+    let mut png = Vec::new();
+    band.write_to(&mut std::io::Cursor::new(&mut png), image::ImageFormat::Png)
+        .unwrap();
+    let options = ReadOptions {
+        today: Some(today),
+        ..ReadOptions::default()
+    };
+    let reading = engine.read(&png, None, &options).unwrap();
+    assert_eq!(
+        reading.document_number.as_deref(),
+        Some(doc.truth.document_number.as_str()),
+        "{:?}",
+        reading.warnings
+    );
+}
