@@ -64,6 +64,17 @@ impl SessionStatus {
         matches!(self, NotStarted | InProgress | Resubmitted | AwaitingUser)
     }
 
+    /// The engines or a reviewer reached a verdict: the steps have results a reviewer may
+    /// change, and the hosted flow shows the outcome.
+    pub fn is_decided(self) -> bool {
+        matches!(self, Approved | Declined | InReview)
+    }
+
+    /// A reviewer may change the status by hand (spec §4.2's "Manual" column has entries).
+    pub fn is_manually_updatable(self) -> bool {
+        !matches!(self, NotStarted | InProgress | AwaitingUser | Expired)
+    }
+
     /// Webhooks for these statuses carry the full `decision` (spec §4.1).
     pub fn carries_decision(self) -> bool {
         matches!(self, InReview | Approved | Declined | Abandoned)
@@ -194,6 +205,22 @@ impl FeatureStatus {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn manual_updates_are_refused_exactly_where_the_table_has_no_manual_entry() {
+        for status in SessionStatus::ALL {
+            let refused = matches!(
+                status.check_manual_transition(ManualStatus::Approved),
+                Err(TransitionError::WrongCurrentStatus(_))
+            );
+            assert_eq!(status.is_manually_updatable(), !refused, "{status}");
+        }
+        let decided: Vec<_> = SessionStatus::ALL
+            .into_iter()
+            .filter(|s| s.is_decided())
+            .collect();
+        assert_eq!(decided, [InReview, Approved, Declined]);
+    }
 
     #[test]
     fn literals_round_trip_exactly() {

@@ -445,10 +445,7 @@ impl Store {
         .await?;
         let current = current.ok_or_else(not_found)?;
         let current = SessionStatus::parse(&current).ok_or_else(|| corrupt("status", &current))?;
-        if !matches!(
-            current,
-            SessionStatus::Approved | SessionStatus::Declined | SessionStatus::InReview
-        ) {
+        if !current.is_decided() {
             return Err(rule(format!(
                 "Wrong Current Status: a session that is {current} has no decided AML result to update."
             )));

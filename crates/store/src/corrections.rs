@@ -26,13 +26,6 @@ pub struct FeatureStatusChange {
     pub session_status: SessionStatus,
 }
 
-fn decided(status: SessionStatus) -> bool {
-    matches!(
-        status,
-        SessionStatus::Approved | SessionStatus::Declined | SessionStatus::InReview
-    )
-}
-
 impl Store {
     /// Edits the extracted data of an identity-document or proof-of-address node (the one
     /// named, else the first of its feature). Returns the node id and the fields that changed.
@@ -117,7 +110,7 @@ impl Store {
         actor: &str,
     ) -> Result<FeatureStatusChange> {
         let session = self.session(app, id).await?;
-        if !decided(session.status) {
+        if !session.status.is_decided() {
             return Err(rule(format!(
                 "Wrong Current Status: a session that is {} has no decided steps to update.",
                 session.status

@@ -137,13 +137,6 @@ async fn processing_json(state: &AppState, session: &Session) -> Result<Value, A
     })
 }
 
-fn is_decided(status: SessionStatus) -> bool {
-    matches!(
-        status,
-        SessionStatus::Approved | SessionStatus::Declined | SessionStatus::InReview
-    )
-}
-
 async fn state_json(state: &AppState, session: &Session) -> Result<Value, ApiError> {
     let app = state.store.application(session.application_id).await?;
     let organization = state.store.organization(app.organization_id).await?;
@@ -191,7 +184,7 @@ async fn state_json(state: &AppState, session: &Session) -> Result<Value, ApiErr
         "workflow": {"label": settings.label, "is_desktop_allowed": settings.is_desktop_allowed},
         "callback": session.callback,
         "callback_method": session.callback_method.as_str(),
-        "callback_url": if is_decided(session.status) { callback_url(session) } else { None },
+        "callback_url": if session.status.is_decided() { callback_url(session) } else { None },
         "expires_at": session.expires_at,
         "steps": steps_json(&nodes, &config, session.expected_details.as_ref()),
         "captures": captures,
@@ -368,8 +361,8 @@ async fn status_json(state: &AppState, session: &Session) -> Result<Value, ApiEr
     Ok(json!({
         "session_id": session.id,
         "status": session.status,
-        "decided": is_decided(session.status),
-        "callback_url": if is_decided(session.status) { callback_url(session) } else { None },
+        "decided": session.status.is_decided(),
+        "callback_url": if session.status.is_decided() { callback_url(session) } else { None },
         "processing": processing_json(state, session).await?,
     }))
 }

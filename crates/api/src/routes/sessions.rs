@@ -124,13 +124,7 @@ pub(crate) async fn decision_inputs(
 
 /// Didit checks the current status before it validates an update-status body.
 pub(crate) fn check_manually_updatable(session: &Session) -> Result<(), ApiError> {
-    if matches!(
-        session.status,
-        SessionStatus::NotStarted
-            | SessionStatus::InProgress
-            | SessionStatus::AwaitingUser
-            | SessionStatus::Expired
-    ) {
+    if !session.status.is_manually_updatable() {
         return Err(DomainError::Rule(format!(
             "Wrong Current Status: a session that is {} cannot be updated manually.",
             session.status
