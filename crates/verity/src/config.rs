@@ -310,8 +310,59 @@ pub struct Overrides {
     pub database_url: Option<String>,
 }
 
+/// The file's keys that are no setting, each with the nearest setting's name: a misspelt key
+/// would otherwise be ignored and its default used without a word. `effective` is the loaded
+/// configuration as JSON, whose objects list every setting of their section.
+fn unknown_keys(file: &toml::Table, effective: &serde_json::Value, prefix: &str) -> Vec<String> {
+    let Some(known) = effective.as_object() else {
+        return Vec::new();
+    };
+    let mut unknown = Vec::new();
+    for (key, value) in file {
+        let path = format!("{prefix}{key}");
+        match (known.get(key), value) {
+            (Some(section), toml::Value::Table(table)) => {
+                unknown.extend(unknown_keys(table, section, &format!("{path}.")));
+            }
+            (Some(_), _) => {}
+            (None, _) => {
+                let nearest = known
+                    .keys()
+                    .min_by_key(|candidate| strsim_distance(key, candidate))
+                    .map(|n| format!(" (did you mean `{prefix}{n}`?)"))
+                    .unwrap_or_default();
+                unknown.push(format!("`{path}`{nearest}"));
+            }
+        }
+    }
+    unknown
+}
+
+/// Levenshtein distance between two setting names.
+fn strsim_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut diagonal = row[0];
+        row[0] = i + 1;
+        for (j, cb) in b.iter().enumerate() {
+            let above = row[j + 1];
+            row[j + 1] = (diagonal + usize::from(ca != *cb))
+                .min(row[j] + 1)
+                .min(above + 1);
+            diagonal = above;
+        }
+    }
+    row[b.len()]
+}
+
 impl Config {
     pub fn load(file: Option<&Path>, overrides: &Overrides) -> anyhow::Result<Self> {
+        if let Some(named) = file {
+            if !named.is_file() {
+                bail!("configuration file {} does not exist", named.display());
+            }
+        }
         let file = file.unwrap_or(Path::new("verity.toml"));
         let mut config: Config = Figment::from(Serialized::defaults(Config::default()))
             .merge(Toml::file(file))
@@ -334,6 +385,20 @@ impl Config {
                 bail!("VERITY_SMTP__PASSWORD is set but smtp.host and smtp.from are not");
             };
             smtp.password = Some(raw);
+        }
+        if file.is_file() {
+            let text = std::fs::read_to_string(file)
+                .with_context(|| format!("reading {}", file.display()))?;
+            let table: toml::Table =
+                toml::from_str(&text).with_context(|| format!("parsing {}", file.display()))?;
+            let unknown = unknown_keys(&table, &serde_json::to_value(&config)?, "");
+            if !unknown.is_empty() {
+                bail!(
+                    "unknown setting in {}: {}",
+                    file.display(),
+                    unknown.join(", ")
+                );
+            }
         }
         Ok(config)
     }
@@ -482,6 +547,37 @@ mod tests {
                 Some(64),
                 "digits-only hex stays a string"
             );
+            Ok(())
+        });
+    }
+
+    #[test]
+    #[allow(clippy::result_large_err)] // figment's Jail API fixes the closure's error type
+    fn a_missing_file_and_unknown_keys_are_errors_that_name_the_fix() {
+        figment::Jail::expect_with(|jail| {
+            let missing = Config::load(Some(Path::new("nowhere.toml")), &Overrides::default())
+                .unwrap_err()
+                .to_string();
+            assert!(missing.contains("nowhere.toml does not exist"), "{missing}");
+            jail.create_file(
+                "verity.toml",
+                "lisen = \"127.0.0.1:9000\"\n[processing]\nsandbox_delay = 5\n[smtp]\nhost = \"h\"\nfrom = \"a@b.c\"\n",
+            )?;
+            let unknown = format!(
+                "{:#}",
+                Config::load(Some(Path::new("verity.toml")), &Overrides::default()).unwrap_err()
+            );
+            assert!(
+                unknown.contains("`lisen` (did you mean `listen`?)"),
+                "{unknown}"
+            );
+            assert!(
+                unknown.contains(
+                    "`processing.sandbox_delay` (did you mean `processing.sandbox_delay_ms`?)"
+                ),
+                "{unknown}"
+            );
+            assert!(!unknown.contains("smtp"), "{unknown}");
             Ok(())
         });
     }
