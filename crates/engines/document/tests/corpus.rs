@@ -13,7 +13,7 @@ use std::path::PathBuf;
 
 use chrono::NaiveDate;
 use verity_document::synth::{self, Assets, DocKind};
-use verity_document::{eval, DocumentEngine, ReadOptions};
+use verity_document::{eval, DocumentEngine, DocumentReading, ReadOptions};
 
 fn models_dir() -> PathBuf {
     std::env::var_os("VERITY_DOCUMENT_MODELS")
@@ -21,6 +21,38 @@ fn models_dir() -> PathBuf {
         .unwrap_or_else(|| {
             PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../models/document")
         })
+}
+
+/// The engine and the generator's assets, or `None` (the test skips with a message) when the
+/// models were not fetched; with `VERITY_DOCUMENT_REQUIRE_MODELS` set the test fails instead.
+fn engine_and_assets(test: &str) -> Option<(DocumentEngine, Assets)> {
+    let dir = models_dir();
+    match (DocumentEngine::load(&dir), Assets::load(&dir)) {
+        (Ok(engine), Ok(assets)) => Some((engine, assets)),
+        (engine, assets) => {
+            let missing = format!(
+                "models or assets missing in {} ({:?} / {:?})",
+                dir.display(),
+                engine.err(),
+                assets.err()
+            );
+            assert!(
+                std::env::var_os("VERITY_DOCUMENT_REQUIRE_MODELS").is_none(),
+                "{missing}"
+            );
+            eprintln!("SKIPPED {test}: {missing}; run crates/engines/document/fetch-models.sh");
+            None
+        }
+    }
+}
+
+/// Reads one image (no back) with the corpus' date.
+fn read_one(engine: &DocumentEngine, image: &[u8], today: NaiveDate) -> DocumentReading {
+    let options = ReadOptions {
+        today: Some(today),
+        ..ReadOptions::default()
+    };
+    engine.read(image, None, &options).unwrap()
 }
 
 /// 15 of each kind: 75 MRZ documents and 15 licence backs, so one MRZ miss still meets the
@@ -34,25 +66,8 @@ const PDF417_FLOOR: f64 = 0.9;
 
 #[test]
 fn corpus_report() {
-    let dir = models_dir();
-    let (engine, assets) = match (DocumentEngine::load(&dir), Assets::load(&dir)) {
-        (Ok(e), Ok(a)) => (e, a),
-        (e, a) => {
-            let missing = format!(
-                "models or assets missing in {} ({:?} / {:?})",
-                dir.display(),
-                e.err(),
-                a.err()
-            );
-            assert!(
-                std::env::var_os("VERITY_DOCUMENT_REQUIRE_MODELS").is_none(),
-                "{missing}"
-            );
-            eprintln!(
-                "SKIPPED corpus_report: {missing}; run crates/engines/document/fetch-models.sh"
-            );
-            return;
-        }
+    let Some((engine, assets)) = engine_and_assets("corpus_report") else {
+        return;
     };
     let today = NaiveDate::from_ymd_opt(2026, 11, 22).unwrap();
     let n: usize = std::env::var("CORPUS_N")
@@ -112,14 +127,7 @@ fn corpus_report() {
 /// with the right document number.
 #[test]
 fn turned_pages_are_read() {
-    let dir = models_dir();
-    let (Ok(engine), Ok(assets)) = (DocumentEngine::load(&dir), Assets::load(&dir)) else {
-        assert!(
-            std::env::var_os("VERITY_DOCUMENT_REQUIRE_MODELS").is_none(),
-            "models or assets missing in {}",
-            dir.display()
-        );
-        eprintln!("SKIPPED turned_pages_are_read: run crates/engines/document/fetch-models.sh");
+    let Some((engine, assets)) = engine_and_assets("turned_pages_are_read") else {
         return;
     };
     let today = NaiveDate::from_ymd_opt(2026, 11, 22).unwrap();
@@ -141,11 +149,7 @@ fn turned_pages_are_read() {
             .filter(|_| kind == DocKind::IdCardTd1)
             .unwrap_or(&doc.front);
         let photo = synth::photograph(&turn(page), &synth::Photo::clean(), 7);
-        let options = ReadOptions {
-            today: Some(today),
-            ..ReadOptions::default()
-        };
-        let reading = engine.read(&photo, None, &options).unwrap();
+        let reading = read_one(&engine, &photo, today);
         assert_eq!(
             reading.document_number.as_deref(),
             Some(doc.truth.document_number.as_str()),
@@ -159,14 +163,7 @@ fn turned_pages_are_read() {
 /// real failure kind): read from the crop alone.
 #[test]
 fn an_mrz_crop_alone_is_read() {
-    let dir = models_dir();
-    let (Ok(engine), Ok(assets)) = (DocumentEngine::load(&dir), Assets::load(&dir)) else {
-        assert!(
-            std::env::var_os("VERITY_DOCUMENT_REQUIRE_MODELS").is_none(),
-            "models or assets missing in {}",
-            dir.display()
-        );
-        eprintln!("SKIPPED an_mrz_crop_alone_is_read: run crates/engines/document/fetch-models.sh");
+    let Some((engine, assets)) = engine_and_assets("an_mrz_crop_alone_is_read") else {
         return;
     };
     let today = NaiveDate::from_ymd_opt(2026, 11, 22).unwrap();
@@ -176,11 +173,7 @@ fn an_mrz_crop_alone_is_read() {
     let mut png = Vec::new();
     band.write_to(&mut std::io::Cursor::new(&mut png), image::ImageFormat::Png)
         .unwrap();
-    let options = ReadOptions {
-        today: Some(today),
-        ..ReadOptions::default()
-    };
-    let reading = engine.read(&png, None, &options).unwrap();
+    let reading = read_one(&engine, &png, today);
     assert_eq!(
         reading.document_number.as_deref(),
         Some(doc.truth.document_number.as_str()),

@@ -73,6 +73,15 @@ async fn post_raw(app: &TestApp, path: &str, body: Value) -> reqwest::Response {
         .unwrap()
 }
 
+/// The `Retry-After` seconds of a refusal.
+fn retry_after(response: &reqwest::Response) -> u64 {
+    response.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap()
+}
+
 async fn column_values(app: &TestApp, sql: &str) -> Vec<String> {
     sqlx::any::install_default_drivers();
     let pool = sqlx::AnyPool::connect(&app.database_url).await.unwrap();
@@ -563,11 +572,7 @@ async fn codes_are_resent_at_most_once_a_minute_per_address() {
     ] {
         let response = post_raw(&app, path, body).await;
         assert_eq!(response.status(), StatusCode::TOO_MANY_REQUESTS, "{path}");
-        let retry_after: u64 = response.headers()["retry-after"]
-            .to_str()
-            .unwrap()
-            .parse()
-            .unwrap();
+        let retry_after = retry_after(&response);
         assert!((55..=60).contains(&retry_after), "{retry_after}");
         let body: Value = response.json().await.unwrap();
         assert_eq!(
@@ -666,11 +671,7 @@ async fn repeated_bad_passwords_lock_the_account_progressively() {
         )
         .await;
         assert_eq!(response.status(), StatusCode::TOO_MANY_REQUESTS);
-        let retry_after: u64 = response.headers()["retry-after"]
-            .to_str()
-            .unwrap()
-            .parse()
-            .unwrap();
+        let retry_after = retry_after(&response);
         assert!((895..=900).contains(&retry_after), "{retry_after}");
         let body: Value = response.json().await.unwrap();
         assert_eq!(
@@ -697,11 +698,7 @@ async fn repeated_bad_passwords_lock_the_account_progressively() {
     )
     .await;
     assert_eq!(response.status(), StatusCode::TOO_MANY_REQUESTS);
-    let retry_after: u64 = response.headers()["retry-after"]
-        .to_str()
-        .unwrap()
-        .parse()
-        .unwrap();
+    let retry_after = retry_after(&response);
     assert!((3595..=3600).contains(&retry_after), "{retry_after}");
 }
 
@@ -856,11 +853,7 @@ async fn a_burst_of_wrong_logins_checks_no_more_passwords_than_the_lockout_allow
     )
     .await;
     assert_eq!(response.status(), StatusCode::TOO_MANY_REQUESTS);
-    let retry_after: u64 = response.headers()["retry-after"]
-        .to_str()
-        .unwrap()
-        .parse()
-        .unwrap();
+    let retry_after = retry_after(&response);
     assert!((1..=900).contains(&retry_after), "{retry_after}");
 }
 
