@@ -47,8 +47,9 @@ async fn media(app: &TestApp, id: &str, name: &str) -> Vec<u8> {
 
 #[tokio::test]
 async fn captures_are_frozen_from_submit_until_the_decision() {
-    // Each sandbox step takes 300 ms, so the job is still running when the swap is tried.
-    let app = spawn_app_with(|config| config.processing.sandbox_delay_ms = 300).await;
+    // Each of the three sandbox steps takes 600 ms, so the job is still running (for close to
+    // two seconds) when the swaps are tried right after submit.
+    let app = spawn_app_with(|config| config.processing.sandbox_delay_ms = 600).await;
     let (status, created) = app
         .post(
             "/v3/session/",
