@@ -69,64 +69,63 @@ pub struct BoundInputs {
     pub frames: Vec<(String, Option<String>)>,
 }
 
+/// A media row as submit binds it (also the JSON of `processing_jobs.inputs`).
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+struct MediaRow {
+    object_key: String,
+    kind: String,
+    content_type: String,
+    size_bytes: i64,
+    sha256: Option<String>,
+}
+
+impl MediaRow {
+    fn read(row: &sqlx::any::AnyRow) -> Result<MediaRow> {
+        Ok(MediaRow {
+            object_key: row.try_get("object_key")?,
+            kind: row.try_get("kind")?,
+            content_type: row.try_get("content_type")?,
+            size_bytes: row.try_get("size_bytes")?,
+            sha256: row.try_get("sha256")?,
+        })
+    }
+}
+
 impl BoundInputs {
-    fn from_rows(rows: &[sqlx::any::AnyRow]) -> Result<BoundInputs> {
+    /// Captures and liveness frames among `rows`; other media (the session's portrait) are
+    /// not a person's evidence.
+    fn from_rows(rows: Vec<MediaRow>) -> BoundInputs {
         let mut inputs = BoundInputs::default();
         for row in rows {
-            let kind: String = row.try_get("kind")?;
-            let object_key: String = row.try_get("object_key")?;
-            let sha256: Option<String> = row.try_get("sha256")?;
-            if kind == crate::liveness::LIVENESS_FRAME_KIND {
-                inputs.frames.push((object_key, sha256));
-            } else if let Some(kind) = CaptureKind::parse(&kind) {
+            if row.kind == crate::liveness::LIVENESS_FRAME_KIND {
+                inputs.frames.push((row.object_key, row.sha256));
+            } else if let Some(kind) = CaptureKind::parse(&row.kind) {
                 inputs.captures.push(StoredCapture {
                     kind,
-                    object_key,
-                    content_type: row.try_get("content_type")?,
-                    size_bytes: row.try_get("size_bytes")?,
-                    sha256,
+                    object_key: row.object_key,
+                    content_type: row.content_type,
+                    size_bytes: row.size_bytes,
+                    sha256: row.sha256,
                 });
             }
         }
-        Ok(inputs)
+        inputs
     }
+}
 
-    fn to_json(&self) -> Value {
-        let captures = self.captures.iter().map(|c| {
-            json!({"object_key": c.object_key, "kind": c.kind.as_str(), "content_type": c.content_type,
-                   "size_bytes": c.size_bytes, "sha256": c.sha256})
-        });
-        let frames = self.frames.iter().map(|(key, sha256)| {
-            json!({"object_key": key, "kind": crate::liveness::LIVENESS_FRAME_KIND, "sha256": sha256})
-        });
-        Value::Array(captures.chain(frames).collect())
-    }
-
-    fn from_json(text: &str) -> Result<BoundInputs> {
-        let corrupt_inputs = || corrupt("job inputs", text);
-        let items: Vec<Value> = serde_json::from_str(text)?;
-        let mut inputs = BoundInputs::default();
-        for item in items {
-            let field = |name: &str| item.get(name).and_then(Value::as_str).map(str::to_owned);
-            let object_key = field("object_key").ok_or_else(corrupt_inputs)?;
-            let kind = field("kind").ok_or_else(corrupt_inputs)?;
-            if kind == crate::liveness::LIVENESS_FRAME_KIND {
-                inputs.frames.push((object_key, field("sha256")));
-                continue;
-            }
-            inputs.captures.push(StoredCapture {
-                kind: CaptureKind::parse(&kind).ok_or_else(corrupt_inputs)?,
-                object_key,
-                content_type: field("content_type").ok_or_else(corrupt_inputs)?,
-                size_bytes: item
-                    .get("size_bytes")
-                    .and_then(Value::as_i64)
-                    .ok_or_else(corrupt_inputs)?,
-                sha256: field("sha256"),
-            });
-        }
-        Ok(inputs)
-    }
+/// The session's media rows, oldest first (inside `executor`'s transaction when it is one).
+async fn media_rows<'e>(
+    executor: impl sqlx::Executor<'e, Database = sqlx::Any>,
+    session: SessionId,
+) -> Result<Vec<MediaRow>> {
+    let rows = sqlx::query(
+        "SELECT object_key, kind, content_type, size_bytes, sha256 FROM media \
+         WHERE session_id = $1 ORDER BY created_at",
+    )
+    .bind(session.to_string())
+    .fetch_all(executor)
+    .await?;
+    rows.iter().map(MediaRow::read).collect()
 }
 
 /// Hex SHA-256 of an upload, kept with its media row.
@@ -134,8 +133,6 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
     use sha2::Digest;
     hex::encode(sha2::Sha256::digest(bytes))
 }
-
-const MEDIA_COLUMNS: &str = "object_key, kind, content_type, size_bytes, sha256";
 
 /// What a submit did.
 #[derive(Debug, Clone, PartialEq)]
@@ -408,13 +405,9 @@ impl Store {
 
     /// The session's current captures and liveness frames.
     pub async fn media_inputs(&self, session: SessionId) -> Result<BoundInputs> {
-        let rows = sqlx::query(&format!(
-            "SELECT {MEDIA_COLUMNS} FROM media WHERE session_id = $1 ORDER BY created_at"
+        Ok(BoundInputs::from_rows(
+            media_rows(&self.db.read, session).await?,
         ))
-        .bind(session.to_string())
-        .fetch_all(&self.db.read)
-        .await?;
-        BoundInputs::from_rows(&rows)
     }
 
     /// Enqueues the session's processing in the same transaction that checks it is
@@ -462,13 +455,7 @@ impl Store {
         }
         // The evidence is bound in the transaction that holds the session row: an upload
         // either committed before (and is bound) or is refused after (the job is open).
-        let rows = sqlx::query(&format!(
-            "SELECT {MEDIA_COLUMNS} FROM media WHERE session_id = $1 ORDER BY created_at"
-        ))
-        .bind(session.id.to_string())
-        .fetch_all(&mut *tx)
-        .await?;
-        let inputs = BoundInputs::from_rows(&rows)?;
+        let bound = media_rows(&mut *tx, session.id).await?;
         let job_id = uuid::Uuid::new_v4().to_string();
         sqlx::query(
             "INSERT INTO processing_jobs (id, session_id, application_id, state, nodes, done_nodes, attempts, \
@@ -479,7 +466,7 @@ impl Store {
         .bind(session.application_id.to_string())
         .bind(serde_json::to_string(nodes)?)
         .bind(now.micros())
-        .bind(inputs.to_json().to_string())
+        .bind(serde_json::to_string(&bound)?)
         .execute(&mut *tx)
         .await?;
         tx.commit().await?;
@@ -561,7 +548,11 @@ impl Store {
                     attempts: row.try_get("attempts")?,
                     submitted_at: Timestamp::from_micros(row.try_get("submitted_at")?),
                     lease_owner: owner.to_owned(),
-                    inputs: inputs.as_deref().map(BoundInputs::from_json).transpose()?,
+                    inputs: inputs
+                        .as_deref()
+                        .map(serde_json::from_str)
+                        .transpose()?
+                        .map(BoundInputs::from_rows),
                     id,
                 })
             })
