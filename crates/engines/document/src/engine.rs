@@ -257,6 +257,12 @@ impl Side {
     }
 }
 
+fn has_valid_mrz(sides: &[Side]) -> bool {
+    sides
+        .iter()
+        .any(|s| s.mrz.as_ref().is_some_and(|(m, _)| m.is_valid()))
+}
+
 /// The side turned by a quarter, three quarters or half a turn, whichever shows an MRZ the
 /// glyph reader reads with valid check digits.
 fn turned_upright(glyphs: &GlyphReader, rgb: &RgbImage, today: NaiveDate) -> Option<Side> {
@@ -359,50 +365,19 @@ impl DocumentEngine {
             }
             stage("network mrz");
         }
-        // A page photographed sideways or upside down: its MRZ runs across the image. The glyph
-        // reader (morphological lines and glyph matching, tens of milliseconds a turn) looks in
-        // the three other orientations; the side turned upright replaces the side as taken.
-        // Upside down, the networks may read an invalid "MRZ" from the turned lines: only a
-        // valid one stops the search.
-        let valid_mrz = |sides: &[Side]| {
-            sides
-                .iter()
-                .any(|s| s.mrz.as_ref().is_some_and(|(m, _)| m.is_valid()))
-        };
-        if !valid_mrz(&sides) {
-            if let Some(glyphs) = &self.glyphs {
-                for side in &mut sides {
-                    if let Some(turned) = turned_upright(glyphs, &side.rgb, today) {
-                        *side = turned;
-                        break;
-                    }
-                }
-            }
-            // Upside down, the networks see an MRZ-like zone whose check digits all fail, and
-            // the glyph reader does not read every upright MRZ: read such a side half a turn
-            // round with the networks. An upright near miss (a check digit or more holds) and
-            // a side without an MRZ-like zone pay nothing.
-            let upside_down =
-                |s: &Side| s.mrz_seen && s.mrz.as_ref().is_none_or(|(m, _)| m.valid_checks() <= 1);
-            if !valid_mrz(&sides) {
-                for side in sides.iter_mut().filter(|s| upside_down(s)) {
-                    let mut turned = Side::new(imageops::rotate180(&side.rgb));
-                    self.read_mrz_with_networks(&mut turned, today)?;
-                    if turned.mrz.as_ref().is_some_and(|(m, _)| m.is_valid()) {
-                        *side = turned;
-                        break;
-                    }
-                }
-            }
-            stage("turned mrz");
-        }
         // A valid MRZ already identifies the document; the barcode search (seconds of rxing
         // tries on a photo without a barcode) only runs when no side has one.
-        if !valid_mrz(&sides) {
+        if !has_valid_mrz(&sides) {
             for side in &mut sides {
                 side.barcode = barcode::decode(&side.gray);
             }
             stage("barcode");
+            // Neither an MRZ nor a barcode: perhaps a page turned sideways or upside down
+            // (a licence's barcode spares it the search).
+            if sides.iter().all(|s| s.barcode.read().is_none()) {
+                self.read_turned(&mut sides, today)?;
+                stage("turned mrz");
+            }
         }
         let printed = if opts.read_visual_zone {
             self.read_printed_zone(&mut sides)?
@@ -442,6 +417,36 @@ impl DocumentEngine {
         };
         side.mrz = mrz.map(|m| (m, mrz_boxes));
         side.mrz_seen = seen;
+        Ok(())
+    }
+
+    /// A side photographed sideways or upside down, turned upright when its MRZ reads so; the
+    /// turned side replaces the side as taken. The glyph reader looks in the three other
+    /// orientations (tens of milliseconds a turn). Upside down, the networks see an MRZ-like
+    /// zone whose check digits all fail, and the glyph reader does not read every upright MRZ:
+    /// such a side is read half a turn round with the networks. An upright near miss (two or
+    /// more check digits hold) and a side without an MRZ-like zone pay no network pass.
+    fn read_turned(&self, sides: &mut [Side], today: NaiveDate) -> Result<(), ReadError> {
+        if let Some(glyphs) = &self.glyphs {
+            if let Some((i, turned)) = sides
+                .iter()
+                .enumerate()
+                .find_map(|(i, side)| Some((i, turned_upright(glyphs, &side.rgb, today)?)))
+            {
+                sides[i] = turned;
+                return Ok(());
+            }
+        }
+        let upside_down =
+            |s: &Side| s.mrz_seen && s.mrz.as_ref().is_none_or(|(m, _)| m.valid_checks() <= 1);
+        for side in sides.iter_mut().filter(|s| upside_down(s)) {
+            let mut turned = Side::new(imageops::rotate180(&side.rgb));
+            self.read_mrz_with_networks(&mut turned, today)?;
+            if has_valid_mrz(std::slice::from_ref(&turned)) {
+                *side = turned;
+                return Ok(());
+            }
+        }
         Ok(())
     }
 
