@@ -556,36 +556,35 @@ async fn request_code(OpenPage(ctx): OpenPage, ClientIp(ip): ClientIp, body: Byt
         }
         Err(error) => return ApiError::from(error).into_response(),
     }
-    // Only an address of a verified identity receives mail, but the mail is sent off the
-    // request path for every address: the answer and its timing are the same either way, so
-    // they do not tell whether an address passed a verification on this server.
-    let minutes = minutes(policy.code_ttl_seconds);
-    let body = lang.fill(
-        "dt.mail_body",
-        &[
-            ("code", &code),
-            ("organization", &ctx.organization),
-            ("minutes", &minutes),
-        ],
-    );
-    let subject = lang.t("dt.mail_subject");
-    let (store, transfer_id) = (store.clone(), ctx.transfer.id);
-    tokio::spawn(async move {
-        if candidate.is_none() {
-            return;
-        }
-        if mailer
-            .send_transfer_code(&email, &subject, body)
-            .await
-            .is_err()
-        {
-            // The mailer logged why; a withdrawn code does not hold the cooldown against a
-            // retry.
-            if let Err(error) = store.discard_transfer_code(transfer_id, &code).await {
-                tracing::warn!(error = %error, "could not withdraw an unsent ownership code");
+    // Only an address of a verified identity receives mail, and it is sent off the request
+    // path: the answer and its timing are the same either way, so they do not tell whether an
+    // address passed a verification on this server.
+    if candidate.is_some() {
+        let minutes = minutes(policy.code_ttl_seconds);
+        let body = lang.fill(
+            "dt.mail_body",
+            &[
+                ("code", &code),
+                ("organization", &ctx.organization),
+                ("minutes", &minutes),
+            ],
+        );
+        let subject = lang.t("dt.mail_subject");
+        let (store, transfer_id) = (store.clone(), ctx.transfer.id);
+        tokio::spawn(async move {
+            if mailer
+                .send_transfer_code(&email, &subject, body)
+                .await
+                .is_err()
+            {
+                // The mailer logged why; a withdrawn code does not hold the cooldown against
+                // a retry.
+                if let Err(error) = store.discard_transfer_code(transfer_id, &code).await {
+                    tracing::warn!(error = %error, "could not withdraw an unsent ownership code");
+                }
             }
-        }
-    });
+        });
+    }
     ctx.see_page()
 }
 
